@@ -1,0 +1,1 @@
+"""Dagster code location that deploys and maintains credex-core on AWS."""

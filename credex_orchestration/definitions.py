@@ -1,0 +1,40 @@
+"""The code location: every environment of environments.yaml gets its graph, jobs and checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import Definitions, EnvVar
+
+from .environments import Environments, load_environments
+from .images import neo4j_ami
+from .infrastructure.graph import deploy_job, environment_assets
+from .resources import AwsResource, TerraformResource
+
+
+def default_resources() -> dict[str, object]:
+    """Resources as deployed; tests and demos point them elsewhere through environment variables."""
+    return {
+        "terraform": TerraformResource(
+            roots_dir=EnvVar("CREDEX_TERRAFORM_ROOTS").get_value("terraform"),
+            work_dir=EnvVar("CREDEX_WORK_DIR").get_value(".credex/terraform"),
+            s3_endpoint_url=EnvVar("CREDEX_STATE_S3_ENDPOINT").get_value(),
+        ),
+        "aws": AwsResource(endpoint_url=EnvVar("AWS_ENDPOINT_URL").get_value()),
+    }
+
+
+def build_definitions(environments: Environments, resources: dict[str, object] | None = None) -> Definitions:
+    assets = [*neo4j_ami.build_assets()]
+    jobs = []
+    for environment in environments.values():
+        assets.extend(environment_assets(environment))
+        jobs.append(deploy_job(environment))
+    return Definitions(assets=assets, jobs=jobs, resources=resources or default_resources())
+
+
+def load(path: Path | str | None = None) -> Definitions:
+    return build_definitions(load_environments(path))
+
+
+defs = load()

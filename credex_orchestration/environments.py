@@ -1,0 +1,300 @@
+"""The Environment model and the loader of environments.yaml.
+
+Environments are data: every asset, job, check and trigger is built per entry of the file, so adding an
+environment is adding an entry, never code. The loader turns pydantic's errors into one message that names
+the file, the environment and the field, because that message is what `dagster definitions validate` shows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ENVIRONMENTS_FILE = PROJECT_ROOT / "environments.yaml"
+ENVIRONMENTS_FILE_VAR = "CREDEX_ENVIRONMENTS_FILE"
+
+Component = Literal["connectors", "databases", "app"]
+COMPONENTS: tuple[Component, ...] = ("connectors", "databases", "app")
+# What each component reads from: a change to a component redeploys the components after it.
+COMPONENT_UPSTREAMS: dict[str, tuple[str, ...]] = {
+    "connectors": (),
+    "databases": ("connectors",),
+    "app": ("connectors", "databases"),
+}
+Edition = Literal["community", "enterprise"]
+EDITIONS: tuple[Edition, ...] = ("community", "enterprise")
+
+# Fargate's valid cpu -> memory (MiB) combinations.
+_FARGATE_MEMORY = {
+    256: {512, 1024, 2048},
+    512: set(range(1024, 4097, 1024)),
+    1024: set(range(2048, 8193, 1024)),
+    2048: set(range(4096, 16385, 1024)),
+    4096: set(range(8192, 30721, 1024)),
+}
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+class EnvironmentsFileError(ValueError):
+    """The environments file is missing, malformed or invalid."""
+
+
+class UnknownEnvironmentError(KeyError):
+    """An environment name that the environments file does not define."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the sentence.
+        return str(self.args[0])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AwsSettings(_Model):
+    region: str = Field("af-south-1", description="AWS region of every resource of the environment.")
+    account: str | None = Field(None, description="Label of the AWS account (e.g. shared-nonprod).")
+    account_id: str | None = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description="When set, every run checks that its credentials belong to this account before acting.",
+    )
+    role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws:iam::\d{12}:role/.+$",
+        description="Role to assume for this environment's deploys (the deployment user's role).",
+    )
+
+
+class StateSettings(_Model):
+    backend: Literal["s3", "local"] = Field(
+        "s3", description="s3 for real environments; local keeps state on disk (tests, demos)."
+    )
+    bucket: str | None = Field(None, description="S3 bucket of the Terraform state (s3 backend).")
+    region: str | None = Field(None, description="Region of the state bucket; defaults to aws.region.")
+    use_lockfile: bool = Field(True, description="S3 native lock file (Terraform 1.10+).")
+    lock_timeout_seconds: int = Field(
+        300, ge=0, le=3600, description="How long to wait for the state lock before failing."
+    )
+    local_dir: str | None = Field(
+        None, description="Directory of local state (local backend); relative to the Terraform work dir."
+    )
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> StateSettings:
+        if self.backend == "s3" and not self.bucket:
+            raise ValueError("bucket is required when backend is s3")
+        return self
+
+
+class NetworkSettings(_Model):
+    vpc_cidr: str = Field(description="CIDR block of the environment's VPC.")
+    nat_gateway_count: int = Field(1, ge=1, le=2, description="NAT gateways (one per AZ at most).")
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        network = ipaddress.ip_network(value, strict=True)
+        if network.version != 4 or not 16 <= network.prefixlen <= 24:
+            raise ValueError("must be an IPv4 CIDR between /16 and /24")
+        return value
+
+
+class AppSettings(_Model):
+    node_env: str = Field(description="NODE_ENV of the container.")
+    cpu: int = Field(description="Fargate task CPU units.")
+    memory: int = Field(description="Fargate task memory in MiB.")
+    desired_count: int = Field(1, ge=0, le=20, description="Desired number of running tasks.")
+    container_port: int = Field(3000, ge=1, le=65535)
+    health_check_grace_seconds: int = Field(120, ge=0, le=3600)
+    log_retention_days: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> AppSettings:
+        allowed = _FARGATE_MEMORY.get(self.cpu)
+        if allowed is None:
+            raise ValueError(f"cpu {self.cpu} is not a Fargate size (one of {sorted(_FARGATE_MEMORY)})")
+        if self.memory not in allowed:
+            raise ValueError(f"memory {self.memory} is not valid with cpu {self.cpu} on Fargate")
+        return self
+
+
+class Neo4jSettings(_Model):
+    edition: Edition = Field(description="community or enterprise (startup licence: production only).")
+    instance_type: str = Field(pattern=r"^[a-z][a-z0-9]*\.[a-z0-9]+$")
+    volume_size_gb: int = Field(ge=10, le=16384, description="Size of each instance's gp3 data volume.")
+    ami_id: str | None = Field(
+        None,
+        pattern=r"^ami-[0-9a-f]{8,17}$",
+        description="Pin a Neo4j AMI for this environment instead of the latest neo4j_ami materialisation.",
+    )
+
+
+class HealthSettings(_Model):
+    path: str = "/health"
+    consecutive: int = Field(3, ge=1, le=50, description="Consecutive healthy answers required.")
+    latency_budget_ms: int = Field(1000, ge=1, description="Each answer must come within this budget.")
+
+
+class BenchmarkSettings(_Model):
+    path: str = "/health"
+    # The API's rate limiter allows 50 requests a minute per source address: stay inside it.
+    requests: int = Field(40, ge=1, le=10000, description="Total requests of the benchmark.")
+    concurrency: int = Field(4, ge=1, le=64)
+    duration_seconds: float = Field(30, gt=0, le=600, description="Upper bound on the benchmark's time.")
+    max_p95_ms: float = Field(800, gt=0)
+    max_p99_ms: float = Field(1500, gt=0)
+    max_error_rate: float = Field(0.01, ge=0, le=1)
+    min_throughput_rps: float = Field(0.5, ge=0)
+
+
+class VerificationSettings(_Model):
+    rollout_timeout_seconds: int = Field(600, ge=10, description="Bound on waiting for a stable rollout.")
+    poll_interval_seconds: float = Field(10, gt=0)
+    health: HealthSettings = HealthSettings()
+    benchmark: BenchmarkSettings = BenchmarkSettings()
+    benchmark_blocking: bool = Field(True, description="A failed benchmark fails the run (else a warning).")
+    integration_read_only: bool = Field(False, description="Run only tests that create no data.")
+
+
+class Environment(_Model):
+    name: str
+    branch: str = Field(pattern=r"^[A-Za-z0-9._/-]+$", description="credex-core branch deployed here.")
+    auto_deploy: bool = Field(False, description="Whether a push to the branch deploys automatically.")
+    aws: AwsSettings = AwsSettings()
+    state: StateSettings
+    network: NetworkSettings
+    app: AppSettings
+    neo4j: Neo4jSettings
+    domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+    base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
+    verification: VerificationSettings = VerificationSettings()
+
+    @property
+    def slug(self) -> str:
+        """The name as AWS resource names allow it (no underscores)."""
+        return self.name.replace("_", "-")
+
+    @property
+    def is_production(self) -> bool:
+        return self.name == "production"
+
+    @property
+    def state_region(self) -> str:
+        return self.state.region or self.aws.region
+
+
+class Environments(Mapping[str, Environment]):
+    """The validated environments, in file order; indexing an unknown name says which exist."""
+
+    def __init__(self, environments: dict[str, Environment], source: Path) -> None:
+        self._environments = environments
+        self.source = source
+
+    def __getitem__(self, name: str) -> Environment:
+        try:
+            return self._environments[name]
+        except KeyError:
+            known = ", ".join(self._environments) or "none"
+            raise UnknownEnvironmentError(
+                f"unknown environment {name!r} (defined in {self.source}: {known})"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._environments)
+
+    def __len__(self) -> int:
+        return len(self._environments)
+
+    def by_branch(self, branch: str) -> Environment | None:
+        return next((env for env in self._environments.values() if env.branch == branch), None)
+
+
+def environments_file() -> Path:
+    """The environments file: $CREDEX_ENVIRONMENTS_FILE, else the checked-in one."""
+    return Path(os.environ.get(ENVIRONMENTS_FILE_VAR) or DEFAULT_ENVIRONMENTS_FILE)
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(entry)"
+
+
+def parse_environments(raw: object, source: Path) -> Environments:
+    """Validate parsed YAML; every error names the file, the environment and the field."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("environments"), dict):
+        raise EnvironmentsFileError(f"{source}: expected a mapping with a top-level 'environments' mapping")
+    unknown_top = set(raw) - {"environments"}
+    if unknown_top:
+        raise EnvironmentsFileError(f"{source}: unknown top-level key(s): {', '.join(sorted(unknown_top))}")
+    entries: dict[str, Environment] = {}
+    problems: list[str] = []
+    for name, body in raw["environments"].items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            problems.append(
+                f"{source}: environment {name!r}: the name must be lower case letters, digits and '_'"
+                " (at most 20 characters, starting with a letter)"
+            )
+            continue
+        if not isinstance(body, dict):
+            problems.append(f"{source}: environment {name!r}: expected a mapping of settings")
+            continue
+        if "name" in body:
+            problems.append(f"{source}: environment {name!r}, field 'name': the entry's key is its name")
+            continue
+        try:
+            entries[name] = Environment(name=name, **body)
+        except ValidationError as error:
+            for detail in error.errors():
+                problems.append(
+                    f"{source}: environment {name!r}, field {_field_path(detail['loc'])!r}: {detail['msg']}"
+                )
+    problems.extend(_cross_checks(entries, source))
+    if problems:
+        raise EnvironmentsFileError("invalid environments file:\n  " + "\n  ".join(problems))
+    if not entries:
+        raise EnvironmentsFileError(f"{source}: no environments defined")
+    return Environments(entries, source)
+
+
+def _cross_checks(entries: dict[str, Environment], source: Path) -> list[str]:
+    """Settings that must differ between environments (shared accounts rely on it)."""
+    problems = []
+    for field, value_of in (
+        ("branch", lambda env: env.branch),
+        ("network.vpc_cidr", lambda env: env.network.vpc_cidr),
+        ("state.bucket", lambda env: env.state.bucket),
+        ("domain", lambda env: env.domain),
+    ):
+        seen: dict[object, str] = {}
+        for env in entries.values():
+            value = value_of(env)
+            if value is None:
+                continue
+            if value in seen:
+                problems.append(
+                    f"{source}: environment {env.name!r}, field {field!r}: {value!r} is already used by"
+                    f" environment {seen[value]!r}"
+                )
+            seen[value] = env.name
+    return problems
+
+
+def load_environments(path: Path | str | None = None) -> Environments:
+    """Read and validate the environments file (default: `environments_file()`)."""
+    source = Path(path) if path is not None else environments_file()
+    try:
+        text = source.read_text()
+    except FileNotFoundError:
+        raise EnvironmentsFileError(f"environments file not found: {source}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise EnvironmentsFileError(f"{source}: not valid YAML: {error}") from None
+    return parse_environments(raw, source)

@@ -1,0 +1,1 @@
+"""Infrastructure components as assets: connectors -> databases -> app, one graph per environment."""

@@ -1,0 +1,102 @@
+"""App: the ECS Fargate service running credex-core, its task definition, logs and alarms."""
+
+import re
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from ..environments import Environment
+from ..resources import AwsResource, TerraformResource
+from . import connectors, databases
+from .config import AppDeployConfig
+from .terraform_step import deploy_component, read_outputs
+
+OUTPUTS = (
+    "cluster_name",
+    "service_name",
+    "task_definition_arn",
+    "task_definition_family",
+    "log_group_name",
+    "image_tag",
+)
+READS_CONNECTORS = (
+    "private_subnet_ids",
+    "ecs_tasks_security_group_id",
+    "target_group_arn",
+    "ecr_repository_url",
+)
+READS_DATABASES = ("neo4j_secret_arn",)
+_SHA = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+class NoImageToDeploy(ValueError):
+    """Neither the run config nor the current state names an image tag."""
+
+
+def image_tag(environment: Environment, requested: str, current: str | None) -> str:
+    """The requested git SHA, else the tag already deployed: a redeploy never guesses an image."""
+    if requested:
+        if not _SHA.match(requested):
+            raise NoImageToDeploy(
+                f"git_sha {requested!r} for {environment.name}/app is not a git SHA (7-40 lower-case hex digits)"
+            )
+        return requested
+    if current:
+        return current
+    raise NoImageToDeploy(
+        f"{environment.name}/app has no image deployed yet: give git_sha (the credex-core commit whose image "
+        "is in ECR) in the run config"
+    )
+
+
+def variables(
+    environment: Environment, upstream: dict[str, Any], db: dict[str, Any], tag: str
+) -> dict[str, Any]:
+    return {
+        "environment": environment.name,
+        "region": environment.aws.region,
+        "node_env": environment.app.node_env,
+        "cpu": environment.app.cpu,
+        "memory": environment.app.memory,
+        "desired_count": environment.app.desired_count,
+        "container_port": environment.app.container_port,
+        "health_check_grace_seconds": environment.app.health_check_grace_seconds,
+        "log_retention_days": environment.app.log_retention_days,
+        "image_tag": tag,
+        "ecr_repository_url": upstream["ecr_repository_url"],
+        "private_subnet_ids": upstream["private_subnet_ids"],
+        "ecs_tasks_security_group_id": upstream["ecs_tasks_security_group_id"],
+        "target_group_arn": upstream["target_group_arn"],
+        "neo4j_secret_arn": db["neo4j_secret_arn"],
+    }
+
+
+def build_asset(environment: Environment) -> AssetsDefinition:
+    @asset(
+        key=AssetKey([environment.name, "app"]),
+        deps=[AssetKey([environment.name, "connectors"]), AssetKey([environment.name, "databases"])],
+        group_name=environment.name,
+        kinds={"terraform", "aws", "ecs"},
+        tags={"credex/component": "app"},
+        description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
+    )
+    def app(
+        context: AssetExecutionContext,
+        config: AppDeployConfig,
+        terraform: TerraformResource,
+        aws: AwsResource,
+    ) -> MaterializeResult:
+        upstream = read_outputs(environment, "connectors", terraform, READS_CONNECTORS)
+        db = read_outputs(environment, "databases", terraform, READS_DATABASES)
+        current = terraform.workspace(environment, "app").outputs().get("image_tag")
+        tag = image_tag(environment, config.git_sha, current.value if current else None)
+        context.log.info(f"{environment.name}/app deploys image tag {tag}")
+        return deploy_component(
+            context, environment, "app", terraform, aws, variables(environment, upstream, db, tag)
+        )
+
+    return app
+
+
+assert set(READS_CONNECTORS) <= set(connectors.OUTPUTS)
+assert set(READS_DATABASES) <= set(databases.OUTPUTS)

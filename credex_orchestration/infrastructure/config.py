@@ -1,0 +1,73 @@
+"""Run config of a deploy, and the helper that builds it for sensors, the CLI and tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dagster import Config
+from pydantic import Field
+
+from ..environments import COMPONENTS, Environment
+
+
+class DeployConfig(Config):
+    """Options of one component's deploy. Manual runs default to the seeds' manual defaults (both off)."""
+
+    use_existing_resources: bool = Field(
+        default=False,
+        description=(
+            "Find resources that already exist in AWS under this environment's names and import them into "
+            "the Terraform state before planning. Sensor-triggered deploys turn this on."
+        ),
+    )
+    run_cleanup: bool = Field(
+        default=False,
+        description=(
+            "After a successful deploy, delete this environment's orphaned resources (tagged for the "
+            "environment, referenced by no Terraform state). Off by default; never from sensors."
+        ),
+    )
+    confirm_environment: str = Field(
+        default="",
+        description="Type the environment's name to confirm a production deploy requested by hand.",
+    )
+
+
+class AppDeployConfig(DeployConfig):
+    """The app's deploy also names the container image to run."""
+
+    git_sha: str = Field(
+        default="",
+        description=(
+            "credex-core git SHA to deploy (the image tag in ECR). Empty keeps the image currently deployed."
+        ),
+    )
+
+
+def op_name(environment: str, component: str) -> str:
+    """Op name of asset `<environment>/<component>` (Dagster joins key parts with `__`)."""
+    return f"{environment}__{component}"
+
+
+def deploy_run_config(
+    environment: Environment,
+    components: Iterable[str] = COMPONENTS,
+    *,
+    git_sha: str = "",
+    use_existing_resources: bool = False,
+    run_cleanup: bool = False,
+    confirm_environment: str = "",
+) -> dict[str, Any]:
+    """Run config for a deploy of `components` of `environment`."""
+    ops: dict[str, Any] = {}
+    for component in components:
+        config: dict[str, Any] = {
+            "use_existing_resources": use_existing_resources,
+            "run_cleanup": run_cleanup,
+            "confirm_environment": confirm_environment,
+        }
+        if component == "app":
+            config["git_sha"] = git_sha
+        ops[op_name(environment.name, component)] = {"config": config}
+    return {"ops": ops}

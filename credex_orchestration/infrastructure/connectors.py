@@ -1,0 +1,53 @@
+"""Connectors: network, load balancer, certificate, DNS and the ECR repository of an environment."""
+
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+
+from ..environments import Environment
+from ..resources import AwsResource, TerraformResource
+from .config import DeployConfig
+from .terraform_step import deploy_component
+
+# Outputs the databases and app components read from this root's state.
+OUTPUTS = (
+    "vpc_id",
+    "public_subnet_ids",
+    "private_subnet_ids",
+    "alb_security_group_id",
+    "ecs_tasks_security_group_id",
+    "neo4j_security_group_id",
+    "alb_arn",
+    "alb_dns_name",
+    "target_group_arn",
+    "https_listener_arn",
+    "certificate_arn",
+    "ecr_repository_url",
+)
+
+
+def variables(environment: Environment) -> dict[str, Any]:
+    return {
+        "environment": environment.name,
+        "region": environment.aws.region,
+        "vpc_cidr": environment.network.vpc_cidr,
+        "nat_gateway_count": environment.network.nat_gateway_count,
+        "domain": environment.domain,
+        "container_port": environment.app.container_port,
+    }
+
+
+def build_asset(environment: Environment) -> AssetsDefinition:
+    @asset(
+        key=AssetKey([environment.name, "connectors"]),
+        group_name=environment.name,
+        kinds={"terraform", "aws"},
+        tags={"credex/component": "connectors"},
+        description=f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
+    )
+    def connectors(
+        context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource
+    ) -> MaterializeResult:
+        return deploy_component(context, environment, "connectors", terraform, aws, variables(environment))
+
+    return connectors

@@ -1,0 +1,100 @@
+"""The step every component asset shares: plan, apply only on changes, read outputs, record metadata."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
+
+from ..environments import Environment
+from ..lib.redact import Redactor
+from ..lib.terraform import Output, PlanSummary, TerraformWorkspace
+from ..resources import AwsResource, TerraformResource
+
+
+def compute_log(line: str) -> None:
+    """Terraform's lines go to the step's compute log (stdout), as they arrive."""
+    print(line, file=sys.stdout, flush=True)
+
+
+def open_workspace(
+    environment: Environment,
+    component: str,
+    terraform: TerraformResource,
+    aws: AwsResource | None = None,
+    redactor: Redactor | None = None,
+) -> TerraformWorkspace:
+    """A prepared workspace with the environment's AWS credentials (from env vars, never argv)."""
+    env: dict[str, str] = {}
+    redactor = redactor or Redactor()
+    if aws is not None and (environment.aws.role_arn or environment.aws.account_id):
+        session = aws.session(environment)
+        session.check_account(environment.aws.account_id)
+        env = session.credentials_env()
+        redactor.add([env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN")])
+    return terraform.workspace(environment, component, log=compute_log, env=env, redactor=redactor)
+
+
+def read_outputs(
+    environment: Environment, component: str, terraform: TerraformResource, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Outputs of an upstream component, from its workspace's state (the single source of truth)."""
+    outputs = terraform.workspace(environment, component, log=compute_log).outputs()
+    missing = [name for name in required if name not in outputs]
+    if missing:
+        raise RuntimeError(
+            f"{environment.name}/{component} has no output(s) {', '.join(missing)} in workspace "
+            f"{component}_{environment.name}: materialise {environment.name}/{component} first"
+        )
+    return {name: output.value for name, output in outputs.items()}
+
+
+def plan_metadata(plan: PlanSummary) -> dict[str, Any]:
+    changed = [f"{change.action}: {change.address}" for change in plan.changes if change.action != "noop"]
+    return {
+        "plan_add": plan.add,
+        "plan_change": plan.change,
+        "plan_destroy": plan.destroy,
+        "plan_import": plan.imports,
+        "plan_has_changes": plan.has_changes,
+        "changed_addresses": MetadataValue.json(changed),
+    }
+
+
+def output_metadata(outputs: Mapping[str, Output]) -> dict[str, Any]:
+    visible = {name: output.value for name, output in outputs.items() if not output.sensitive}
+    hidden = sorted(name for name, output in outputs.items() if output.sensitive)
+    return {"outputs": MetadataValue.json(visible), "sensitive_outputs": MetadataValue.json(hidden)}
+
+
+def deploy_component(
+    context: AssetExecutionContext,
+    environment: Environment,
+    component: str,
+    terraform: TerraformResource,
+    aws: AwsResource,
+    variables: Mapping[str, Any],
+) -> MaterializeResult:
+    """Plan the component's root into a saved plan and apply it only when it has changes."""
+    workspace = open_workspace(environment, component, terraform, aws)
+    workspace.prepare()
+    plan = workspace.plan(terraform.plan_path(environment, component, context.run_id), variables)
+    context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
+    applied = workspace.apply(plan)
+    if plan.has_changes:
+        context.log.info(
+            f"{environment.name}/{component} applied: {applied.add} added, {applied.change} changed, "
+            f"{applied.destroy} destroyed, {applied.imports} imported"
+        )
+    outputs = workspace.outputs()
+    return MaterializeResult(
+        metadata={
+            "environment": environment.name,
+            "workspace": workspace.workspace,
+            "applied": plan.has_changes,
+            **plan_metadata(plan),
+            **output_metadata(outputs),
+        }
+    )

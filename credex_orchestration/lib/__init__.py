@@ -1,0 +1,1 @@
+"""Library layer: knows nothing of Dagster assets or of credex-core's domain."""

@@ -1,0 +1,73 @@
+"""boto3 sessions per region and role, with an endpoint override (moto in tests) and standard retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+RETRIES = Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+
+class AwsAccountMismatch(RuntimeError):
+    """The credentials belong to another account than the environment's."""
+
+
+@dataclass
+class AwsSession:
+    """Clients for one region (and optionally one assumed role)."""
+
+    region: str
+    endpoint_url: str | None = None
+    role_arn: str | None = None
+    session_name: str = "credex-orchestration"
+    _session: boto3.session.Session | None = field(default=None, init=False, repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+
+    def _boto_session(self) -> boto3.session.Session:
+        if self._session is None:
+            base = boto3.session.Session(region_name=self.region)
+            if self.role_arn:
+                sts = base.client("sts", endpoint_url=self.endpoint_url, config=RETRIES)
+                credentials = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=self.session_name)[
+                    "Credentials"
+                ]
+                base = boto3.session.Session(
+                    aws_access_key_id=credentials["AccessKeyId"],
+                    aws_secret_access_key=credentials["SecretAccessKey"],
+                    aws_session_token=credentials["SessionToken"],
+                    region_name=self.region,
+                )
+            self._session = base
+        return self._session
+
+    def client(self, service: str) -> Any:
+        """A cached client; `endpoint_url` (if any) applies to every service."""
+        if service not in self._clients:
+            self._clients[service] = self._boto_session().client(
+                service, endpoint_url=self.endpoint_url, config=RETRIES
+            )
+        return self._clients[service]
+
+    def credentials_env(self) -> dict[str, str]:
+        """Credentials as environment variables for a child process (never its command line)."""
+        credentials = self._boto_session().get_credentials()
+        if credentials is None:
+            return {}
+        frozen = credentials.get_frozen_credentials()
+        env = {"AWS_ACCESS_KEY_ID": frozen.access_key, "AWS_SECRET_ACCESS_KEY": frozen.secret_key}
+        if frozen.token:
+            env["AWS_SESSION_TOKEN"] = frozen.token
+        env["AWS_REGION"] = self.region
+        return env
+
+    def check_account(self, expected_account_id: str | None) -> str:
+        """Refuse to act with credentials of another account than the environment's."""
+        account = self.client("sts").get_caller_identity()["Account"]
+        if expected_account_id and account != expected_account_id:
+            raise AwsAccountMismatch(
+                f"credentials belong to AWS account {account}, but the environment expects {expected_account_id}"
+            )
+        return account

@@ -1,0 +1,24 @@
+"""Reading Dagster run results in tests."""
+
+from __future__ import annotations
+
+from dagster import AssetKey, DagsterInstance
+
+
+def step_failure(result, step_key: str | None = None) -> str:
+    """The failed step's error, with its causes (the user's exception is in the cause chain)."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and (step_key is None or event.step_key == step_key):
+            error, parts = event.event_specific_data.error, []
+            while error is not None:
+                parts.append(error.message)
+                error = error.cause
+            return "\n".join(parts)
+    raise AssertionError(f"no step failure{f' for {step_key}' if step_key else ''} in the run")
+
+
+def latest_metadata(instance: DagsterInstance, *key: str) -> dict:
+    """Metadata values of the latest materialisation of asset `key`."""
+    event = instance.get_latest_materialization_event(AssetKey(list(key)))
+    assert event is not None, f"{'/'.join(key)} was not materialised"
+    return {name: value.value for name, value in event.asset_materialization.metadata.items()}
