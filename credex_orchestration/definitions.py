@@ -1,14 +1,15 @@
-"""The code location: every environment of environments.yaml gets its graph, jobs and checks."""
+"""The code location: every environment of environments.yaml gets its graph, jobs, checks and triggers.
 
-from __future__ import annotations
+Each area (infrastructure, verification, triggers, maintenance, ...) builds its own `Definitions` from the
+environments; this module merges them and adds the resources.
+"""
 
 from pathlib import Path
 
 from dagster import Definitions, EnvVar
 
 from .environments import Environments, load_environments
-from .images import neo4j_ami
-from .infrastructure.graph import deploy_job, environment_assets
+from .infrastructure import definitions as infrastructure
 from .resources import AwsResource, TerraformResource
 
 
@@ -25,12 +26,10 @@ def default_resources() -> dict[str, object]:
 
 
 def build_definitions(environments: Environments, resources: dict[str, object] | None = None) -> Definitions:
-    assets = [*neo4j_ami.build_assets()]
-    jobs = []
-    for environment in environments.values():
-        assets.extend(environment_assets(environment))
-        jobs.append(deploy_job(environment))
-    return Definitions(assets=assets, jobs=jobs, resources=resources or default_resources())
+    areas = [
+        infrastructure.build(environments),
+    ]
+    return Definitions.merge(*areas, Definitions(resources=resources or default_resources()))
 
 
 def load(path: Path | str | None = None) -> Definitions:
