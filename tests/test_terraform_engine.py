@@ -276,3 +276,28 @@ def test_s3_backend_on_moto_with_native_lock_file(
     assert "env:/connectors_development/terraform.tfstate" in keys
     assert not any(key.endswith(".tflock") for key in keys), "the lock file is removed after the apply"
     assert os.environ["AWS_ENDPOINT_URL"] == aws_endpoint
+
+
+def test_sensitive_outputs_never_reach_the_log(tmp_path: Path) -> None:
+    password = "generated-password-7f3a9c"
+    root = _root(
+        tmp_path,
+        f"""
+resource "terraform_data" "secret" {{ input = "{password}" }}
+output "password" {{
+  value     = terraform_data.secret.output
+  sensitive = true
+}}
+output "plain" {{ value = "visible" }}
+""",
+    )
+    lines: list[str] = []
+    workspace = _workspace(tmp_path, root, lines=lines)
+    workspace.apply(workspace.plan(tmp_path / "p.tfplan"))
+    lines.clear()
+    outputs = workspace.outputs()
+    assert outputs["password"].sensitive and outputs["password"].value == password
+    assert outputs["plain"].value == "visible" and not outputs["plain"].sensitive
+    assert all(password not in line for line in lines)
+    # Once read, the value is masked in anything the workspace logs later.
+    assert workspace.redact(f"token={password}") == "token=***"

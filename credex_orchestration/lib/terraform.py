@@ -211,8 +211,14 @@ class TerraformWorkspace:
         env.update(self._extra_env)
         return env
 
-    def run(self, *args: str, json_lines: bool = False, allow: Iterable[int] = (0,)) -> CommandResult:
-        """Run `terraform -chdir=<root> ARGS`, streaming each line to the log as it arrives."""
+    def run(
+        self, *args: str, json_lines: bool = False, allow: Iterable[int] = (0,), quiet: bool = False
+    ) -> CommandResult:
+        """Run `terraform -chdir=<root> ARGS`, streaming each line to the log as it arrives.
+
+        `quiet` keeps the output out of the log: for commands that print raw values (outputs, state, plans
+        as JSON), where sensitive values are not masked by Terraform.
+        """
         argv = [f"-chdir={self.root}", *args]
         command = args[0] if args else "terraform"
         process = subprocess.Popen(
@@ -233,6 +239,8 @@ class TerraformWorkspace:
             for raw in process.stdout:
                 line = self.redact(_ANSI.sub("", raw.rstrip("\n")))
                 stdout.append(line)
+                if quiet:
+                    continue
                 if json_lines and line.startswith("{"):
                     try:
                         event = json.loads(line)
@@ -407,7 +415,7 @@ class TerraformWorkspace:
     def outputs(self) -> dict[str, Output]:
         """The workspace's outputs, read from state."""
         self.prepare()
-        result = self.run("output", "-json", "-no-color")
+        result = self.run("output", "-json", "-no-color", quiet=True)
         raw = json.loads("\n".join(result.stdout) or "{}")
         for item in raw.values():
             if item.get("sensitive"):
@@ -416,7 +424,7 @@ class TerraformWorkspace:
 
     def state_list(self) -> list[str]:
         self.prepare()
-        result = self.run("state", "list", allow=(0, 1))
+        result = self.run("state", "list", allow=(0, 1), quiet=True)
         if result.returncode == 1 and "No state file was found" not in result.stderr:
             raise self._error("state", result)
         return [line for line in result.stdout if line.strip()]
@@ -424,7 +432,7 @@ class TerraformWorkspace:
     def show_plan(self, plan: PlanSummary) -> dict[str, Any]:
         """The saved plan as JSON (`terraform show -json`)."""
         self.prepare()
-        result = self.run("show", "-json", "-no-color", str(plan.plan_path))
+        result = self.run("show", "-json", "-no-color", str(plan.plan_path), quiet=True)
         return json.loads("\n".join(result.stdout))
 
 
