@@ -41,9 +41,15 @@ def test_scripts_dev_serves_the_ui_and_stops_on_sigterm(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert info is not None, "the UI did not answer within 120 s"
         assert "dagster_webserver_version" in info
-        query = json.dumps({"query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { name jobs { name } } } } }"})
+        query = json.dumps(
+            {
+                "query": "{ repositoriesOrError { ... on RepositoryConnection { nodes { name jobs { name } } } } }"
+            }
+        )
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/graphql", data=query.encode(), headers={"Content-Type": "application/json"}
+            f"http://127.0.0.1:{port}/graphql",
+            data=query.encode(),
+            headers={"Content-Type": "application/json"},
         )
         deadline = time.monotonic() + 60
         jobs: set[str] = set()
