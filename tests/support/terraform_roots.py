@@ -73,12 +73,17 @@ class Root:
         raise KeyError(f"{self.path.name}: no {address}")
 
 
+def load_file(path: Path) -> dict[str, Any]:
+    """One `.tf` file as python-hcl2 reads it (quotes stripped, no comments)."""
+    with path.open() as handle:
+        return hcl2.load(handle, serialization_options=_OPTIONS)
+
+
 def load_root(path: Path) -> Root:
     """Every `.tf` file of a root, merged."""
     root = Root(path)
     for file in sorted(path.glob("*.tf")):
-        with file.open() as handle:
-            parsed = hcl2.load(handle, serialization_options=_OPTIONS)
+        parsed = load_file(file)
         for kind in ("resource", "data"):
             for entry in parsed.get(kind, []):
                 for type_, named in entry.items():
