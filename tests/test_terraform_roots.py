@@ -4,6 +4,7 @@ mirror, `terraform validate`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from .support.terraform_roots import (
     FIXTURE_ROOTS_DIR,
     ROOTS_DIR,
     UNTAGGABLE,
+    apply_outputs,
     load_root,
     name_references,
     names_key,
@@ -394,3 +396,28 @@ def test_terraform_validate_with_provider_mirror(component: str, tmp_path: Path)
             check=False,
         )
         assert result.returncode == 0, f"{component}: terraform {args[0]}:\n{result.stdout}{result.stderr}"
+
+
+def test_user_data_renders_with_names_only(tmp_path: Path) -> None:
+    """Real templatefile() on the boot script: valid bash, memory split as the old system had it."""
+    values = {
+        "region": "af-south-1",
+        "space": "ledgerspace",
+        "edition": "enterprise",
+        "secret_name": "neo4j_prod_secrets",
+        "licence_secret": "credex-neo4j-licence-production",
+        "password_key": "ledgerspacepass",
+        "volume_id": "vol-0123456789abcdef0",
+    }
+    (tmp_path / "main.tf").write_text(
+        'variable "vars" {\n  type = map(string)\n}\n'
+        f'output "user_data" {{\n  value = templatefile("{ROOTS_DIR}/databases/user-data.sh.tftpl", var.vars)\n}}\n'
+    )
+    (tmp_path / "vars.tfvars.json").write_text(json.dumps({"vars": values}))
+    script = apply_outputs(tmp_path, tmp_path / "vars.tfvars.json")["user_data"]
+    assert 'SECRET_NAME="neo4j_prod_secrets"' in script and 'PASSWORD_KEY="ledgerspacepass"' in script
+    assert "HEAP_MB=$(( MEM_MB / 4 ))" in script and "PAGECACHE_MB=$(( MEM_MB / 2 ))" in script
+    assert "server.memory.heap.max_size=${HEAP_MB}m" in script
+    (tmp_path / "user-data.sh").write_text(script)
+    checked = subprocess.run(["bash", "-n", str(tmp_path / "user-data.sh")], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
