@@ -319,6 +319,11 @@ def test_app_service_rolls_back_and_has_alarms() -> None:
     assert service["health_check_grace_period_seconds"] == "${var.health_check_grace_seconds}"
     assert single(service, "network_configuration")["assign_public_ip"] is False
     assert "lifecycle" not in service, "Terraform is the only owner of the task definition: no ignore_changes"
+    task = root.resource("aws_ecs_task_definition.app").body
+    assert task["container_definitions"] == "${jsonencode(local.task_definition.containerDefinitions)}", (
+        "containers come from task-definition.json only"
+    )
+    assert "task-definition.json" in root.locals["task_definition"]
     metrics = {
         block.body["metric_name"] for block in root.resources if block.type == "aws_cloudwatch_metric_alarm"
     }
@@ -421,3 +426,38 @@ def test_user_data_renders_with_names_only(tmp_path: Path) -> None:
     (tmp_path / "user-data.sh").write_text(script)
     checked = subprocess.run(["bash", "-n", str(tmp_path / "user-data.sh")], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+
+
+_VAR_OR_LOCAL = re.compile(r"(?<![\w./-])(var|local)\.([a-z0-9_]+)")
+_RESOURCE_REF = re.compile(r"(?<![\w./-])((?:aws|random)_[a-z0-9_]+)\.([a-z0-9_]+)")
+_DATA_REF = re.compile(r"(?<![\w./-])data\.([a-z0-9_]+)\.([a-z0-9_]+)")
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_references_resolve_within_the_root(component: str) -> None:
+    """What `terraform validate` would catch first, without the provider: references to undeclared things."""
+    root = ROOTS[component]
+    text = "\n".join(
+        line.split(" #")[0]
+        for path in sorted((ROOTS_DIR / component).glob("*.tf"))
+        for line in path.read_text().splitlines()
+        if not line.lstrip().startswith("#")
+    )
+    declared = {
+        "var": set(root.variables),
+        "local": set(root.locals),
+        "resource": {block.address for block in root.resources},
+        "data": {block.address for block in root.blocks if block.kind == "data"},
+    }
+    problems = [f"{kind}.{name}" for kind, name in _VAR_OR_LOCAL.findall(text) if name not in declared[kind]]
+    problems += [
+        f"{type_}.{name}"
+        for type_, name in _RESOURCE_REF.findall(text)
+        if f"{type_}.{name}" not in declared["resource"]
+    ]
+    problems += [
+        f"data.{type_}.{name}"
+        for type_, name in _DATA_REF.findall(text)
+        if f"data.{type_}.{name}" not in declared["data"]
+    ]
+    assert not problems, f"{component}: undeclared references {sorted(set(problems))}"

@@ -7,7 +7,7 @@ resource "aws_lb" "main" {
   security_groups            = [aws_security_group.alb.id]
   subnets                    = aws_subnet.public[*].id
   drop_invalid_header_fields = true
-  enable_deletion_protection = var.environment == "production"
+  enable_deletion_protection = var.alb_deletion_protection
 
   tags = merge(local.common_tags, { Name = local.names.alb })
 }

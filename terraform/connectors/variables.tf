@@ -70,3 +70,9 @@ variable "tls_policy" {
   description = "TLS policy of the HTTPS listener."
   default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 }
+
+variable "alb_deletion_protection" {
+  type        = bool
+  description = "Deletion protection of the load balancer; turn off (and apply) before tearing an environment down."
+  default     = true
+}
