@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from credex_orchestration import naming
-from credex_orchestration.environments import COMPONENTS, load_environments
+from credex_orchestration.environments import COMPONENTS, DEFAULT_ENVIRONMENTS_FILE, load_environments
 
 from .support.terraform_roots import ROOTS_DIR, apply_outputs, load_file, load_root
 
@@ -33,7 +33,7 @@ output "common_tags" {
 def evaluated_names(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
     """{environment: {component: {"names": ..., "common_tags": ...}}} from one Terraform apply."""
     base = tmp_path_factory.mktemp("names")
-    environments = list(load_environments())
+    environments = list(load_environments(DEFAULT_ENVIRONMENTS_FILE))
     blocks = []
     for component in COMPONENTS:
         module = base / component
@@ -59,10 +59,10 @@ def test_names_files_define_only_names_and_tags() -> None:
         assert keys <= {"slug", "secret_short_name", "common_tags", "names"}, component
 
 
-@pytest.mark.parametrize("environment", list(load_environments()))
+@pytest.mark.parametrize("environment", list(load_environments(DEFAULT_ENVIRONMENTS_FILE)))
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_terraform_names_equal_python_naming(evaluated_names, environment: str, component: str) -> None:
-    env = load_environments()[environment]
+    env = load_environments(DEFAULT_ENVIRONMENTS_FILE)[environment]
     evaluated = evaluated_names[environment][component]
     assert evaluated["names"] == naming.terraform_names(env, component)
     assert evaluated["common_tags"] == naming.common_tags(env, component)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from credex_orchestration.environments import COMPONENTS, load_environments
+from credex_orchestration.environments import COMPONENTS, DEFAULT_ENVIRONMENTS_FILE, load_environments
 from credex_orchestration.infrastructure import app, connectors, databases
 from credex_orchestration.resources import TerraformResource
 
@@ -89,7 +89,7 @@ CONTRACT_ADDRESSES = {
 
 def _passed_variables(component: str) -> set[str]:
     """The variable names the engine passes to the component's root (its Python `variables()`)."""
-    env = load_environments()["development"]
+    env = load_environments(DEFAULT_ENVIRONMENTS_FILE)["development"]
     upstream = {name: f"<{name}>" for name in connectors.OUTPUTS}
     db = {name: f"<{name}>" for name in databases.OUTPUTS}
     if component == "connectors":
@@ -345,7 +345,7 @@ def test_execution_role_reads_only_this_environments_secrets() -> None:
 
 def test_backend_files_match_the_engine() -> None:
     engine = TerraformResource()
-    environments = load_environments()
+    environments = load_environments(DEFAULT_ENVIRONMENTS_FILE)
     expected = {f"{name}.hcl" for name, env in environments.items() if env.state.backend == "s3"}
     assert {path.name for path in (ROOTS_DIR / "backends").glob("*.hcl")} == expected
     for name in expected:
