@@ -103,3 +103,96 @@ def app_secret(env: Environment) -> str:
 
 def deployment_user(env: Environment) -> str:
     return f"credex-core-{env.slug}-deployment"
+
+
+# Names the Terraform roots form beyond the ones above (tests compare `terraform_names` with each root's
+# `local.names`, evaluated by Terraform, for every environment).
+AZ_COUNT = 2
+
+
+def _numbered(prefix: str, env: Environment, count: int = AZ_COUNT) -> list[str]:
+    return [f"{prefix}-{env.slug}-{index + 1}" for index in range(count)]
+
+
+def neo4j_data_volume(env: Environment, space: str) -> str:
+    return neo4j_instance(env, space).replace(f"-{env.slug}", f"-data-{env.slug}")
+
+
+def neo4j_licence_secret(env: Environment) -> str:
+    """Secret holding the Neo4j Enterprise licence; the instances fetch it at boot through their role."""
+    return f"credex-neo4j-licence-{env.slug}"
+
+
+def neo4j_instance_role(env: Environment) -> str:
+    return f"credex-neo4j-role-{env.slug}"
+
+
+def neo4j_instance_profile(env: Environment) -> str:
+    return f"credex-neo4j-profile-{env.slug}"
+
+
+def execution_role(env: Environment) -> str:
+    return f"credex-core-execution-role-{env.slug}"
+
+
+def task_role(env: Environment) -> str:
+    return f"credex-core-task-role-{env.slug}"
+
+
+def alarm(env: Environment, kind: str) -> str:
+    """`credex-core-<kind>-<env>` for kind cpu-high, memory-high, running-tasks-low."""
+    return f"credex-core-{kind}-{env.slug}"
+
+
+def terraform_names(env: Environment, component: str) -> dict[str, str | list[str]]:
+    """The `local.names` map of the component's Terraform root, key by key."""
+    slug = env.slug
+    if component == "connectors":
+        return {
+            "vpc": vpc(env),
+            "public_subnets": _numbered("credex-public-subnet", env),
+            "private_subnets": _numbered("credex-private-subnet", env),
+            "internet_gateway": f"credex-igw-{slug}",
+            "nat_gateways": _numbered("credex-nat", env),
+            "nat_eips": _numbered("credex-nat-eip", env),
+            "public_route_table": f"credex-public-rt-{slug}",
+            "private_route_tables": _numbered("credex-private-rt", env),
+            "alb_security_group": alb_security_group(env),
+            "ecs_tasks_security_group": ecs_tasks_security_group(env),
+            "neo4j_security_group": neo4j_security_group(env),
+            "alb": alb(env),
+            "target_group": target_group(env),
+            "https_listener": f"credex-https-{slug}",
+            "http_listener": f"credex-http-{slug}",
+            "certificate": f"credex-cert-{slug}",
+            "ecr_repository": ecr_repository(env),
+        }
+    if component == "databases":
+        return {
+            "ledgerspace_instance": neo4j_instance(env, "LedgerSpace"),
+            "searchspace_instance": neo4j_instance(env, "SearchSpace"),
+            "ledgerspace_data_volume": neo4j_data_volume(env, "LedgerSpace"),
+            "searchspace_data_volume": neo4j_data_volume(env, "SearchSpace"),
+            "neo4j_secret": neo4j_secret(env),
+            "neo4j_licence_secret": neo4j_licence_secret(env),
+            "neo4j_role": neo4j_instance_role(env),
+            "neo4j_instance_profile": neo4j_instance_profile(env),
+            "neo4j_secrets_policy": f"credex-neo4j-secrets-{slug}",
+        }
+    if component == "app":
+        return {
+            "ecs_cluster": ecs_cluster(env),
+            "ecs_service": ecs_service(env),
+            "task_family": task_family(env),
+            "container": CONTAINER_NAME,
+            "log_group": log_group(env),
+            "ecr_repository": ecr_repository(env),
+            "app_secret": app_secret(env),
+            "execution_role": execution_role(env),
+            "execution_policy": f"credex-core-execution-{slug}",
+            "task_role": task_role(env),
+            "cpu_alarm": alarm(env, "cpu-high"),
+            "memory_alarm": alarm(env, "memory-high"),
+            "running_tasks_alarm": alarm(env, "running-tasks-low"),
+        }
+    raise ValueError(f"unknown component {component!r} (connectors, databases or app)")

@@ -1,0 +1,5 @@
+bucket = "credex-terraform-state-development"
+encrypt = true
+key = "terraform.tfstate"
+region = "af-south-1"
+use_lockfile = true
