@@ -115,7 +115,9 @@ def _numbered(prefix: str, env: Environment, count: int = AZ_COUNT) -> list[str]
 
 
 def neo4j_data_volume(env: Environment, space: str) -> str:
-    return neo4j_instance(env, space).replace(f"-{env.slug}", f"-data-{env.slug}")
+    """`Neo4j-LedgerSpace-data-<env>` / `Neo4j-SearchSpace-data-<env>`: the instance's EBS data volume."""
+    neo4j_instance(env, space)  # validates the space
+    return f"Neo4j-{space}-data-{env.slug}"
 
 
 def neo4j_licence_secret(env: Environment) -> str:
