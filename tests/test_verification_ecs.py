@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -9,6 +12,7 @@ from botocore.stub import Stubber
 from credex_orchestration import naming
 from credex_orchestration.environments import HealthSettings
 from credex_orchestration.verification import api, ecs, rollback
+from credex_orchestration.verification.checks import secret_redactor
 from credex_orchestration.verification.outcome import guarded
 from credex_orchestration.verification.revisions import Revision
 
@@ -76,7 +80,7 @@ def _stubbed(*answers: dict):
     return client, stub
 
 
-def _wait(client, logs, clock: Clock, lines: list[str], timeout: float = 600) -> object:
+def _wait(client, logs, clock: Clock, lines: list[str], timeout: float = 600, redact=str) -> object:
     return ecs.wait_until_stable(
         client,
         logs,
@@ -86,6 +90,7 @@ def _wait(client, logs, clock: Clock, lines: list[str], timeout: float = 600) ->
         timeout_seconds=timeout,
         poll_interval_seconds=10,
         log=lines.append,
+        redact=redact,
         clock=clock,
         sleep=clock.sleep,
     )
@@ -113,6 +118,14 @@ def test_rollout_in_progress_then_completed_passes_with_progress_logged() -> Non
 def test_failed_rollout_fails_fast_with_stopped_reasons_and_log_lines(world) -> None:
     """Stubber answers ECS (moto has no circuit breaker); the log lines come from CloudWatch Logs in moto."""
     world.app("abc1234")  # creates the log group with three lines
+    world.client("secretsmanager").create_secret(
+        Name="neo4j_dev_secrets", SecretString=json.dumps({"ledgerspacepass": "hunter2-pass"})
+    )
+    world.client("logs").put_log_events(
+        logGroupName="/ecs/credex-core-development",
+        logStreamName="ecs/credex-core/1",
+        logEvents=[{"timestamp": int(time.time() * 1000) + 10, "message": "auth failed for hunter2-pass"}],
+    )
     client, stub = _stubbed(
         _service("IN_PROGRESS", 0),
         _service("FAILED", 0, reason="ECS deployment circuit breaker: tasks failed"),
@@ -136,15 +149,16 @@ def test_failed_rollout_fails_fast_with_stopped_reasons_and_log_lines(world) -> 
     )
     clock, lines = Clock(), []
     with stub:
-        outcome = _wait(client, world.client("logs"), clock, lines)
+        outcome = _wait(client, world.client("logs"), clock, lines, redact=secret_redactor(world, world.env))
     assert not outcome.passed
     assert outcome.reason.startswith("rollout of credex-core-service-development FAILED (circuit breaker)")
     assert clock.now == 10  # failed on the second poll, no waiting for the bound
     assert outcome.metadata["stopped_tasks"][0]["stopped_reason"] == "Essential container in task exited"
     assert outcome.metadata["stopped_tasks"][0]["containers"][0]["exit_code"] == 1
-    assert outcome.metadata["log_lines"][-2:] == [
+    assert outcome.metadata["log_lines"][-3:] == [
         "ecs/credex-core/1: Error: cannot connect to Neo4j",
         "ecs/credex-core/1: exiting",
+        "ecs/credex-core/1: auth failed for ***",  # a secret the app printed is masked
     ]
 
 

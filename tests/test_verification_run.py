@@ -15,7 +15,7 @@ from credex_orchestration.definitions import build_definitions
 from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.verification import checks
-from credex_orchestration.verification.revisions import last_verified
+from credex_orchestration.verification.revisions import Revision, last_verified, verified_observation
 
 from .support.api_server import ApiServer
 from .support.aws_world import World, ecs_moto
@@ -38,8 +38,9 @@ def api():
 
 
 @pytest.fixture
-def setup(moto, api, tmp_path, terraform):
+def setup(request, moto, api, tmp_path, terraform):
     moto.reset()
+    extra = getattr(request, "param", {})
     environments = local_environments(
         tmp_path,
         overrides={
@@ -51,6 +52,8 @@ def setup(moto, api, tmp_path, terraform):
                 "verification.integration_timeout_seconds": 60,
                 "verification.benchmark.requests": 8,
                 "verification.benchmark.concurrency": 2,
+                "verification.health.latency_budget_ms": 5000,  # a loaded test machine is not a slow API
+                **extra,
             }
         },
     )
@@ -132,6 +135,40 @@ def test_a_failed_blocking_check_rolls_back_to_the_last_passing_revision(setup, 
         "development__connectors_checks",
         "development__databases_checks",
     }
+    assert world.running() == good
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {
+            "verification.benchmark_blocking": True,
+            "verification.benchmark.max_p50_ms": 150,
+            "verification.benchmark.max_p95_ms": 5000,
+            "verification.benchmark.max_p99_ms": 5000,
+        }
+    ],
+    indirect=True,
+)
+def test_a_blocking_benchmark_over_its_threshold_rolls_back_too(setup, api) -> None:
+    env, world, run, instance = setup
+    good = world.app(GOOD)
+    # The record an earlier passing run leaves (the previous test makes it through a real deploy).
+    instance.report_runless_asset_event(
+        verified_observation("development", Revision(good, GOOD, "earlier-run"))
+    )
+    bad = world.deploy(BAD)
+    api.delay_seconds = 0.2  # healthy within the 5 s budget, but the p50 is over 150 ms
+    result = run("deploy_development", BAD)
+    evaluations = _evaluations(result)
+    assert not result.success and evaluations["app:api_health"].passed
+    benchmark = evaluations["app:performance_benchmark"]
+    assert not benchmark.passed and "p50" in benchmark.description and "above 150 ms" in benchmark.description
+    record = _meta(benchmark)["rollback"]
+    assert record["rolled_back"] and (record["from_task_definition"], record["to_task_definition"]) == (
+        bad,
+        good,
+    )
     assert world.running() == good
 
 

@@ -5,6 +5,7 @@ step can act on its own blocking results (roll back) before it reports them. Blo
 severity fail the step, which skips every later step of the run.
 """
 
+import json
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from dagster import (
 from .. import naming
 from ..environments import Environment
 from ..infrastructure.terraform_step import read_outputs
+from ..lib.redact import Redactor
 from ..resources import AwsResource, TerraformResource
 from . import api, databases, ecs, integration, network, revisions, rollback
 from .outcome import Outcome, guarded
@@ -61,6 +63,11 @@ def benchmark_blocks(environment: Environment) -> bool:
     return environment.verification.benchmark_blocking
 
 
+def blocking_checks(environment: Environment) -> tuple[str, ...]:
+    """Checks whose failure fails the run and rolls the app back (the benchmark per environment)."""
+    return BLOCKING + ((BENCHMARK,) if benchmark_blocks(environment) else ())
+
+
 def _value(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
         return MetadataValue.json(value)
@@ -86,6 +93,19 @@ def _specs(key: AssetKey, names: tuple[str, ...], blocking: set[str]) -> list[As
         AssetCheckSpec(name, asset=key, blocking=name in blocking, description=_DESCRIPTIONS[name])
         for name in names
     ]
+
+
+def secret_redactor(session: Any, environment: Environment) -> Redactor:
+    """The environment's secret values, read only to mask them in the app's log lines (never returned)."""
+    redactor = Redactor()
+    secrets = session.client("secretsmanager")
+    for name in (naming.neo4j_secret(environment), naming.app_secret(environment)):
+        try:
+            document = json.loads(secrets.get_secret_value(SecretId=name).get("SecretString") or "{}")
+        except Exception:  # an unreadable secret has nothing to mask; the secret check reports it
+            continue
+        redactor.add(document if isinstance(document, dict) else [])
+    return redactor
 
 
 def _deployed(environment: Environment, terraform: TerraformResource) -> tuple[str | None, str | None, str]:
@@ -114,6 +134,13 @@ def verify_app(
     if outputs_error:
         context.log.warning(f"{environment.name}/app outputs unreadable: {outputs_error}")
 
+    masks: list[Redactor] = []
+
+    def redact(text: str) -> str:
+        if not masks:  # read the secrets only when there is evidence to scrub
+            masks.append(secret_redactor(session, environment))
+        return masks[0](text)
+
     def wait_stable() -> Outcome:
         return guarded(
             "ECS rollout",
@@ -127,6 +154,7 @@ def verify_app(
                 poll_interval_seconds=settings.poll_interval_seconds,
                 log_lines=settings.log_lines,
                 log=log,
+                redact=redact,
             ),
         )
 
@@ -157,12 +185,6 @@ def verify_app(
     failed = [name for name in BLOCKING if not outcomes[name].passed]
     running = outcomes[STATUS].metadata.get("running_task_definition") or expected_arn
     if failed:
-        why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
-        record = _rollback(
-            context, environment, ecs_client, cluster, service, running, why, wait_stable, health
-        )
-        for name in failed:
-            outcomes[name].metadata["rollback"] = record
         skipped = f"not run: blocking check(s) failed ({', '.join(failed)})"
         outcomes[INTEGRATION] = Outcome.fail(skipped, not_run=True)
         outcomes[BENCHMARK] = Outcome.fail(skipped, not_run=True)
@@ -180,6 +202,15 @@ def verify_app(
             "benchmark",
             lambda: api.benchmark(base_url, settings.benchmark, settings.request_timeout_seconds, log),
         )
+        failed = [name for name in blocking_checks(environment) if not outcomes[name].passed]
+    if failed:
+        why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
+        record = _rollback(
+            context, environment, ecs_client, cluster, service, running, why, wait_stable, health
+        )
+        for name in failed:
+            outcomes[name].metadata["rollback"] = record
+    else:
         revision = revisions.Revision(str(running), str(expected_tag or ""), context.run.run_id)
         context.op_execution_context.log_event(revisions.verified_observation(environment.name, revision))
         log(f"{environment.name}: {running} passed every blocking check; recorded as the last good revision")
@@ -244,7 +275,7 @@ def _rollback(
 
 def build_app_checks(environment: Environment) -> AssetChecksDefinition:
     key = revisions.app_key(environment.name)
-    blocking = set(BLOCKING) | ({BENCHMARK} if benchmark_blocks(environment) else set())
+    blocking = set(blocking_checks(environment))
 
     @multi_asset_check(
         specs=_specs(key, APP_CHECKS, blocking),

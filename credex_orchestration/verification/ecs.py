@@ -13,6 +13,7 @@ from typing import Any
 from .outcome import Outcome
 
 Log = Callable[[str], None]
+Redact = Callable[[str], str]
 
 
 def primary_deployment(service: dict[str, Any]) -> dict[str, Any] | None:
@@ -63,16 +64,23 @@ def last_log_lines(logs: Any, log_group: str, count: int) -> list[str]:
     return [f"{streams[0]['logStreamName']}: {event['message']}" for event in events[-count:]]
 
 
-def _failure_evidence(ecs: Any, logs: Any, cluster: str, service: str, log_group: str, lines: int) -> dict:
+def _failure_evidence(
+    ecs: Any, logs: Any, cluster: str, service: str, log_group: str, lines: int, redact: Redact
+) -> dict:
+    """Stopped tasks' reasons and the last log lines, scrubbed: the app may print what it should not."""
     evidence: dict[str, Any] = {}
     try:
-        evidence["stopped_tasks"] = stopped_tasks(ecs, cluster, service)
+        evidence["stopped_tasks"] = [
+            {**task, "stopped_reason": redact(task["stopped_reason"]),
+             "containers": [{**c, "reason": redact(c["reason"] or "")} for c in task["containers"]]}
+            for task in stopped_tasks(ecs, cluster, service)
+        ]  # fmt: skip
     except Exception as error:  # evidence is best effort: the failure itself is already known
-        evidence["stopped_tasks_error"] = f"{type(error).__name__}: {error}"
+        evidence["stopped_tasks_error"] = redact(f"{type(error).__name__}: {error}")
     try:
-        evidence["log_lines"] = last_log_lines(logs, log_group, lines)
+        evidence["log_lines"] = [redact(line) for line in last_log_lines(logs, log_group, lines)]
     except Exception as error:
-        evidence["log_lines_error"] = f"{type(error).__name__}: {error}"
+        evidence["log_lines_error"] = redact(f"{type(error).__name__}: {error}")
     return evidence
 
 
@@ -87,6 +95,7 @@ def wait_until_stable(
     poll_interval_seconds: float,
     log_lines: int = 20,
     log: Log = print,
+    redact: Redact = str,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
@@ -120,7 +129,7 @@ def wait_until_stable(
             f"pending {facts['pending_count']}, failed tasks {facts['failed_tasks']}"
         )
         if state == "FAILED":
-            evidence = _failure_evidence(ecs, logs, cluster, service, log_group, log_lines)
+            evidence = _failure_evidence(ecs, logs, cluster, service, log_group, log_lines, redact)
             return Outcome.fail(
                 f"rollout of {service} FAILED (circuit breaker): {facts['rollout_state_reason']}",
                 **facts,
@@ -129,7 +138,7 @@ def wait_until_stable(
         if state == "COMPLETED" and running == desired and found.get("runningCount", running) == desired:
             return Outcome.ok(f"{service} stable: rollout COMPLETED, {running}/{desired} running", **facts)
         if elapsed + poll_interval_seconds > timeout_seconds:
-            evidence = _failure_evidence(ecs, logs, cluster, service, log_group, log_lines)
+            evidence = _failure_evidence(ecs, logs, cluster, service, log_group, log_lines, redact)
             return Outcome.fail(
                 f"{service} not stable within {timeout_seconds:g}s: rollout {state}, running {running}/{desired}",
                 **facts,
