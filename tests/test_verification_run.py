@@ -234,3 +234,25 @@ def local_environments_for_shape():
     from credex_orchestration.environments import load_environments
 
     return load_environments()
+
+
+def test_credentials_of_another_account_fail_every_check_and_change_nothing(
+    moto, terraform, tmp_path
+) -> None:
+    moto.reset()
+    environments = local_environments(tmp_path, overrides={"staging": {"aws.account_id": "111111111111"}})
+    world = World(environments["staging"], moto.endpoint_url)
+    running = world.app(GOOD)
+    defs = build_definitions(
+        environments, resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)}
+    )
+    result = defs.resolve_job_def("verify_staging").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    evaluations = _evaluations(result)
+    assert len(evaluations) == 12 and not any(e.passed for e in evaluations.values())
+    assert evaluations["app:api_health"].description == (
+        "AWS session: AwsAccountMismatch: credentials belong to AWS account 000000000000, "
+        "but the environment expects 111111111111"
+    )
+    assert world.running() == running

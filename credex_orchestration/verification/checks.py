@@ -28,7 +28,7 @@ from ..infrastructure.terraform_step import read_outputs
 from ..lib.redact import Redactor
 from ..resources import AwsResource, TerraformResource
 from . import api, databases, ecs, integration, network, revisions, rollback
-from .outcome import Outcome, guarded
+from .outcome import Outcome, describe_error, guarded
 
 STABLE, STATUS, TARGETS, HEALTH, INTEGRATION, BENCHMARK = (
     "ecs_service_stable",
@@ -95,6 +95,21 @@ def _specs(key: AssetKey, names: tuple[str, ...], blocking: set[str]) -> list[As
     ]
 
 
+def connect(aws: AwsResource, environment: Environment) -> Any:
+    """The environment's AWS session, refusing credentials of another account than the environment's."""
+    session = aws.session(environment)
+    if environment.aws.account_id:
+        session.check_account(environment.aws.account_id)
+    return session
+
+
+def unavailable(key: AssetKey, names: tuple[str, ...], error: Exception) -> Iterator[AssetCheckResult]:
+    """Every check failed, naming why AWS could not be reached (no traceback, nothing changed)."""
+    reason = describe_error("AWS session", error)
+    for name in names:
+        yield result(key, name, Outcome.fail(reason), AssetCheckSeverity.ERROR)
+
+
 def secret_redactor(session: Any, environment: Environment) -> Redactor:
     """The environment's secret values, read only to mask them in the app's log lines (never returned)."""
     redactor = Redactor()
@@ -126,8 +141,16 @@ def verify_app(
     settings = environment.verification
     key = revisions.app_key(environment.name)
     log: Callable[[str], None] = context.log.info
-    session = aws.session(environment)
-    ecs_client, logs_client, elbv2 = session.client("ecs"), session.client("logs"), session.client("elbv2")
+    try:
+        session = connect(aws, environment)
+        ecs_client, logs_client, elbv2 = (
+            session.client("ecs"),
+            session.client("logs"),
+            session.client("elbv2"),
+        )
+    except Exception as error:
+        yield from unavailable(key, APP_CHECKS, error)
+        return
     cluster, service = naming.ecs_cluster(environment), naming.ecs_service(environment)
     base_url = environment.base_url
     expected_arn, expected_tag, outputs_error = _deployed(environment, terraform)
@@ -299,8 +322,12 @@ def build_databases_checks(environment: Environment) -> AssetChecksDefinition:
         description=f"Neo4j instances, network exposure and credentials of {environment.name}.",
     )
     def databases_checks(context: AssetCheckExecutionContext, aws: AwsResource) -> Iterator[AssetCheckResult]:
-        session = aws.session(environment)
-        ec2, secrets = session.client("ec2"), session.client("secretsmanager")
+        try:
+            session = connect(aws, environment)
+            ec2, secrets = session.client("ec2"), session.client("secretsmanager")
+        except Exception as error:
+            yield from unavailable(key, DATABASE_CHECKS, error)
+            return
         outcomes = {
             "neo4j_instances_running": guarded(
                 "Neo4j instances", lambda: databases.instances_running(ec2, environment)
@@ -330,8 +357,12 @@ def build_connectors_checks(environment: Environment) -> AssetChecksDefinition:
     def connectors_checks(
         context: AssetCheckExecutionContext, aws: AwsResource
     ) -> Iterator[AssetCheckResult]:
-        session = aws.session(environment)
-        elbv2, acm = session.client("elbv2"), session.client("acm")
+        try:
+            session = connect(aws, environment)
+            elbv2, acm = session.client("elbv2"), session.client("acm")
+        except Exception as error:
+            yield from unavailable(key, CONNECTOR_CHECKS, error)
+            return
         balancer = naming.alb(environment)
         outcomes = {
             "load_balancer_active": guarded(

@@ -19,6 +19,7 @@ from .outcome import Outcome
 SUITE = Path(__file__).resolve().parent / "integration_suite"
 READ_ONLY = "read_only"
 ALL = "read_only or creates_data"
+_PASSED = {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"}
 
 
 def _results(junit: Path) -> dict[str, str]:
@@ -54,8 +55,9 @@ def run_suite(
             sys.executable, "-m", "pytest", str(suite), "-m", selection, "-q", "-p", "no:cacheprovider",
             "-c", str(ini), "--rootdir", str(suite), f"--junitxml={junit}",
         ]  # fmt: skip
+        # Only what the suite needs: no AWS credentials or other secrets reach its process.
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+            **{k: v for k, v in os.environ.items() if k in _PASSED or k.lower().endswith("_proxy")},
             "CREDEX_BASE_URL": base_url,
             "CREDEX_REQUEST_TIMEOUT": str(request_timeout_seconds),
             "PYTHONDONTWRITEBYTECODE": "1",

@@ -30,16 +30,20 @@ class Outcome:
         return cls(False, reason, dict(metadata))
 
 
-def guarded(what: str, run: Callable[[], Outcome], redactor: Redactor | None = None) -> Outcome:
-    """Run a check; an AWS or other error becomes a failed outcome that names what could not be checked."""
-    redactor = redactor or Redactor()
-    try:
-        return run()
-    except ClientError as error:
+def describe_error(what: str, error: Exception) -> str:
+    """One line naming what could not be checked and why (an AWS error code, unreachable, or the exception)."""
+    if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "ClientError")
         message = error.response.get("Error", {}).get("Message", "")
-        return Outcome.fail(redactor(f"{what}: AWS error {code}: {message}"))
-    except BotoCoreError as error:
-        return Outcome.fail(redactor(f"{what}: AWS unreachable: {error}"))
+        return f"{what}: AWS error {code}: {message}"
+    if isinstance(error, BotoCoreError):
+        return f"{what}: AWS unreachable: {error}"
+    return f"{what}: {type(error).__name__}: {error}"
+
+
+def guarded(what: str, run: Callable[[], Outcome], redactor: Redactor | None = None) -> Outcome:
+    """Run a check; an AWS or other error becomes a failed outcome that names what could not be checked."""
+    try:
+        return run()
     except Exception as error:  # a check must report, not crash the step with a traceback
-        return Outcome.fail(redactor(f"{what}: {type(error).__name__}: {error}"))
+        return Outcome.fail((redactor or Redactor())(describe_error(what, error)))
