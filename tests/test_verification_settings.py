@@ -52,3 +52,24 @@ def test_verifying_an_unknown_environment_names_the_known_ones() -> None:
     assert "development, staging, production" in str(error.value)
     request = verify_run_request(environments, "staging")
     assert request.job_name == "verify_staging" and request.tags == {"credex/environment": "staging"}
+
+
+def test_production_runs_only_read_only_integration_tests(tmp_path) -> None:
+    from credex_orchestration.verification.app_checks import integration_read_only
+
+    path = local_environments_file(
+        tmp_path, overrides={"production": {"verification.integration_read_only": False}}
+    )
+    environments = load_environments(path)
+    assert integration_read_only(environments["production"]) is True
+    assert integration_read_only(environments["development"]) is False
+    assert integration_read_only(environments["staging"]) is False
+
+
+def test_the_default_checks_stay_inside_the_apis_rate_limit() -> None:
+    from credex_orchestration.verification.integration import SUITE
+
+    settings = load_environments()["staging"].verification
+    suite_requests = sum(path.read_text().count("api.request(") for path in SUITE.glob("test_*.py"))
+    after_rollback = 2 * settings.health.consecutive
+    assert settings.benchmark.requests + after_rollback + suite_requests <= 50

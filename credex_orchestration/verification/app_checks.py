@@ -44,6 +44,11 @@ from .results import (
 )
 
 
+def integration_read_only(environment: Environment) -> bool:
+    """Production never runs the data-creating tests, whatever its settings say."""
+    return environment.verification.integration_read_only or environment.is_production
+
+
 def secret_redactor(session: Any, environment: Environment) -> Redactor:
     """The environment's secret values, read only to mask them in the app's log lines (never returned)."""
     redactor = Redactor()
@@ -150,7 +155,7 @@ def verify_app(
             "integration suite",
             lambda: integration.run_suite(
                 base_url,
-                read_only=settings.integration_read_only or environment.is_production,
+                read_only=integration_read_only(environment),
                 timeout_seconds=settings.integration_timeout_seconds,
                 request_timeout_seconds=settings.request_timeout_seconds,
             ),
