@@ -145,23 +145,35 @@ class HealthSettings(_Model):
 
 class BenchmarkSettings(_Model):
     path: str = "/health"
-    # The API's rate limiter allows 50 requests a minute per source address: stay inside it.
-    requests: int = Field(40, ge=1, le=10000, description="Total requests of the benchmark.")
+    # The API's rate limiter allows 50 requests a minute per source address: stay inside it together with the
+    # health check (3, 3 more after a rollback) and the integration suite (11): 30 + 17 = 47.
+    requests: int = Field(30, ge=1, le=10000, description="Total requests of the benchmark.")
     concurrency: int = Field(4, ge=1, le=64)
     duration_seconds: float = Field(30, gt=0, le=600, description="Upper bound on the benchmark's time.")
     max_p95_ms: float = Field(800, gt=0)
     max_p99_ms: float = Field(1500, gt=0)
     max_error_rate: float = Field(0.01, ge=0, le=1)
     min_throughput_rps: float = Field(0.5, ge=0)
+    max_p50_ms: float = Field(400, gt=0)
+    min_measured_fraction: float = Field(
+        0.8, gt=0, le=1, description="Below this share of non-429 answers the benchmark measured too little."
+    )
 
 
 class VerificationSettings(_Model):
-    rollout_timeout_seconds: int = Field(600, ge=10, description="Bound on waiting for a stable rollout.")
+    rollout_timeout_seconds: float = Field(600, gt=0, description="Bound on waiting for a stable rollout.")
     poll_interval_seconds: float = Field(10, gt=0)
     health: HealthSettings = HealthSettings()
     benchmark: BenchmarkSettings = BenchmarkSettings()
     benchmark_blocking: bool = Field(True, description="A failed benchmark fails the run (else a warning).")
     integration_read_only: bool = Field(False, description="Run only tests that create no data.")
+    enabled: bool = Field(
+        True,
+        description="false builds no post-deploy checks (an environment's first build only); production refuses.",
+    )
+    request_timeout_seconds: float = Field(10, gt=0, description="Timeout of each HTTP request of the checks.")
+    integration_timeout_seconds: float = Field(300, gt=0, description="Bound on the integration suite's run.")
+    log_lines: int = Field(20, ge=0, le=200, description="Last log lines put into a failed rollout's metadata.")
 
 
 class Environment(_Model):
@@ -176,6 +188,12 @@ class Environment(_Model):
     domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
     verification: VerificationSettings = VerificationSettings()
+
+    @model_validator(mode="after")
+    def _production_is_verified(self) -> Environment:
+        if self.is_production and not self.verification.enabled:
+            raise ValueError("verification.enabled: production is always verified after a deploy")
+        return self
 
     @property
     def slug(self) -> str:

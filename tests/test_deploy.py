@@ -16,6 +16,16 @@ AMI = "ami-0123456789abcdef0"
 
 
 @pytest.fixture
+def environments(tmp_path):
+    """These tests are about Terraform ordering: post-deploy checks (tests/test_verification_run.py) are off."""
+    from .support.environments import local_environments
+
+    return local_environments(
+        tmp_path, overrides={name: {"verification.enabled": False} for name in ("development", "staging")}
+    )
+
+
+@pytest.fixture
 def deploy(environments, terraform):
     defs = build_definitions(environments, resources={"terraform": terraform, "aws": AwsResource()})
     instance = DagsterInstance.ephemeral()

@@ -1,0 +1,1 @@
+"""Post-deploy verification: asset checks on every environment's components, and rollback of the app."""

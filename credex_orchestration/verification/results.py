@@ -1,0 +1,90 @@
+"""What every check module shares: check names, specs, and turning an `Outcome` into an `AssetCheckResult`."""
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+
+from ..environments import Environment
+from ..resources import AwsResource
+from .outcome import Outcome, describe_error
+
+STABLE, STATUS, TARGETS, HEALTH, INTEGRATION, BENCHMARK = (
+    "ecs_service_stable",
+    "ecs_status",
+    "load_balancer_targets_healthy",
+    "api_health",
+    "integration_tests",
+    "performance_benchmark",
+)
+APP_CHECKS = (STABLE, STATUS, TARGETS, HEALTH, INTEGRATION, BENCHMARK)
+BLOCKING = (STABLE, STATUS, HEALTH)
+DATABASE_CHECKS = ("neo4j_instances_running", "neo4j_reachable_only_from_app", "neo4j_secret_complete")
+CONNECTOR_CHECKS = ("load_balancer_active", "https_listener", "certificate_issued")
+
+_DESCRIPTIONS = {
+    STABLE: "PRIMARY deployment's rollout COMPLETED with running == desired, within the bound (blocking).",
+    STATUS: "Cluster and service ACTIVE, running this run's task definition and image tag (blocking).",
+    TARGETS: "Every target of the target group healthy.",
+    HEALTH: 'GET /health answers 200 {"status":"healthy"} N times in a row within the budget (blocking).',
+    INTEGRATION: "The integration suite against the base URL (read-only tests only in production).",
+    BENCHMARK: "Bounded load: p50/p95/p99, throughput and error rate within the environment's thresholds.",
+    "neo4j_instances_running": "LedgerSpace and SearchSpace instances running with status checks ok.",
+    "neo4j_reachable_only_from_app": "The Neo4j security group admits only the ECS tasks' security group.",
+    "neo4j_secret_complete": "The Neo4j secret holds exactly the six connection keys (values never read out).",
+    "load_balancer_active": "The application load balancer is active.",
+    "https_listener": "The load balancer has an HTTPS listener on 443.",
+    "certificate_issued": "The HTTPS listener's certificate is ISSUED.",
+}
+
+
+def benchmark_blocks(environment: Environment) -> bool:
+    return environment.verification.benchmark_blocking
+
+
+def blocking_checks(environment: Environment) -> tuple[str, ...]:
+    """Checks whose failure fails the run and rolls the app back (the benchmark per environment)."""
+    return BLOCKING + ((BENCHMARK,) if benchmark_blocks(environment) else ())
+
+
+def metadata_value(value: Any) -> Any:
+    if isinstance(value, dict | list | tuple):
+        return MetadataValue.json(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return value
+
+
+def result(key: AssetKey, name: str, outcome: Outcome, severity: AssetCheckSeverity) -> AssetCheckResult:
+    metadata = {"reason": outcome.reason, **{k: metadata_value(v) for k, v in outcome.metadata.items()}}
+    return AssetCheckResult(
+        asset_key=key,
+        check_name=name,
+        passed=outcome.passed,
+        severity=severity,
+        metadata=metadata,
+        description=outcome.reason,
+    )
+
+
+def specs(key: AssetKey, names: tuple[str, ...], blocking: set[str]) -> list[AssetCheckSpec]:
+    return [
+        AssetCheckSpec(name, asset=key, blocking=name in blocking, description=_DESCRIPTIONS[name])
+        for name in names
+    ]
+
+
+def connect(aws: AwsResource, environment: Environment) -> Any:
+    """The environment's AWS session, refusing credentials of another account than the environment's."""
+    session = aws.session(environment)
+    if environment.aws.account_id:
+        session.check_account(environment.aws.account_id)
+    return session
+
+
+def unavailable(key: AssetKey, names: tuple[str, ...], error: Exception) -> Iterator[AssetCheckResult]:
+    """Every check failed, naming why AWS could not be reached (no traceback, nothing changed)."""
+    reason = describe_error("AWS session", error)
+    for name in names:
+        yield result(key, name, Outcome.fail(reason), AssetCheckSeverity.ERROR)

@@ -1,0 +1,258 @@
+"""The checks inside Dagster: deploy runs them, a failed blocking check rolls the service back, verify runs alone.
+
+Real parts: Terraform on the fixture roots, moto in server mode (ECS with running tasks, ELBv2, EC2, Logs,
+Secrets Manager, ACM), and a loopback HTTP server standing in for the API whose health follows the ECS
+revision moto runs. The fixture app root's task definition revision is the image tag's first hex digit,
+and the test registers the same revisions in moto (what the real app root does with AWS).
+"""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetCheckKey, AssetKey, DagsterInstance
+
+from credex_orchestration.definitions import build_definitions
+from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.resources import AwsResource
+from credex_orchestration.verification import checks
+from credex_orchestration.verification.revisions import Revision, last_verified, verified_observation
+
+from .support.api_server import ApiServer
+from .support.aws_world import World, ecs_moto
+from .support.environments import local_environments
+
+GOOD, BAD = "1abc123", "2def456"
+AMI = "ami-0123456789abcdef0"
+
+
+@pytest.fixture(scope="module")
+def moto():
+    with ecs_moto() as server:
+        yield server
+
+
+@pytest.fixture
+def api():
+    with ApiServer() as server:
+        yield server
+
+
+@pytest.fixture
+def setup(request, moto, api, tmp_path, terraform):
+    moto.reset()
+    extra = getattr(request, "param", {})
+    environments = local_environments(
+        tmp_path,
+        overrides={
+            "development": {
+                "base_url": api.url,
+                "verification.poll_interval_seconds": 0.1,
+                "verification.rollout_timeout_seconds": 5,
+                "verification.request_timeout_seconds": 2,
+                "verification.integration_timeout_seconds": 60,
+                "verification.benchmark.requests": 8,
+                "verification.benchmark.concurrency": 2,
+                "verification.health.latency_budget_ms": 5000,  # a loaded test machine is not a slow API
+                **extra,
+            }
+        },
+    )
+    env = environments["development"]
+    world = World(env, moto.endpoint_url)
+    made = world.network()
+    world.register_target(made["target_group"])
+    world.https_listener(made["balancer"], world.issued_certificate())
+    world.databases(made)
+    defs = build_definitions(
+        environments, resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)}
+    )
+    instance = DagsterInstance.ephemeral()
+    defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        instance=instance,
+        asset_selection=[AssetKey(["neo4j_ami", "community"])],
+        run_config={"ops": {"neo4j_ami__community": {"config": {"ami_id": AMI}}}},
+    )
+
+    def run(job: str, git_sha: str | None = None):
+        config = deploy_run_config(env, git_sha=git_sha) if git_sha else {}
+        return defs.resolve_job_def(job).execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False
+        )
+
+    return env, world, run, instance
+
+
+def _evaluations(result) -> dict[str, object]:
+    found = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            found[f"{evaluation.asset_key.path[-1]}:{evaluation.check_name}"] = evaluation
+    return found
+
+
+def _meta(evaluation) -> dict:
+    return {name: value.value for name, value in evaluation.metadata.items()}
+
+
+def test_a_failed_blocking_check_rolls_back_to_the_last_passing_revision(setup, api) -> None:
+    env, world, run, instance = setup
+    good = world.app(GOOD)
+    first = run("deploy_development", GOOD)
+    evaluations = _evaluations(first)
+    assert first.success and {n: e.description for n, e in evaluations.items() if not e.passed} == {}
+    assert len(evaluations) == 12  # connectors 3, databases 3, app 6: all ran inside the deploy
+    assert _meta(evaluations["app:ecs_status"])["running_task_definition"] == good
+    assert _meta(evaluations["app:integration_tests"])["selection"] == "read_only or creates_data"
+    assert _meta(evaluations["app:performance_benchmark"])["p50_ms"] > 0
+    recorded = last_verified(instance, "development")
+    assert recorded is not None and recorded.task_definition_arn == good and recorded.image_tag == GOOD
+
+    bad = world.deploy(BAD)  # what the app root does for a new image: new revision, service moved to it
+    api.healthy_when = lambda: world.running() != bad  # the new revision answers 500
+    result = run("deploy_development", BAD)
+    assert not result.success
+    evaluations = _evaluations(result)
+    health = evaluations["app:api_health"]
+    assert not health.passed and "HTTP 500" in health.description
+    record = _meta(health)["rollback"]
+    assert record["rolled_back"] is True
+    assert (record["from_task_definition"], record["to_task_definition"]) == (bad, good)
+    assert record["why"].startswith("api_health: ") and record["healthy_after_rollback"] is True
+    assert world.running() == good  # the service is back on the previous revision
+    assert evaluations["app:ecs_status"].passed  # the bad revision was the one this run deployed
+    assert "not run" in evaluations["app:integration_tests"].description
+    assert last_verified(instance, "development").task_definition_arn == good  # the bad one never recorded
+    observed = instance.fetch_observations(AssetKey(["development", "app"]), limit=1).records[0]
+    assert observed.asset_observation.tags == {"credex/verification": "rolled_back"}
+
+    # Verifying alone afterwards: Terraform says the bad revision, ECS runs the good one; no rollback, no change.
+    verify = run("verify_development")
+    evaluations = _evaluations(verify)
+    assert not verify.success and not evaluations["app:ecs_status"].passed
+    assert "verification-only run: no rollback" in _meta(evaluations["app:ecs_status"])["rollback"]["why_not"]
+    assert {step.step_key for step in verify.get_step_success_events()} == {
+        "development__connectors_checks",
+        "development__databases_checks",
+    }
+    assert world.running() == good
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {
+            "verification.benchmark_blocking": True,
+            "verification.benchmark.max_p50_ms": 150,
+            "verification.benchmark.max_p95_ms": 5000,
+            "verification.benchmark.max_p99_ms": 5000,
+        }
+    ],
+    indirect=True,
+)
+def test_a_blocking_benchmark_over_its_threshold_rolls_back_too(setup, api) -> None:
+    env, world, run, instance = setup
+    good = world.app(GOOD)
+    # The record an earlier passing run leaves (the previous test makes it through a real deploy).
+    instance.report_runless_asset_event(
+        verified_observation("development", Revision(good, GOOD, "earlier-run"))
+    )
+    bad = world.deploy(BAD)
+    api.delay_seconds = 0.2  # healthy within the 5 s budget, but the p50 is over 150 ms
+    result = run("deploy_development", BAD)
+    evaluations = _evaluations(result)
+    assert not result.success and evaluations["app:api_health"].passed
+    benchmark = evaluations["app:performance_benchmark"]
+    assert not benchmark.passed and "p50" in benchmark.description and "above 150 ms" in benchmark.description
+    record = _meta(benchmark)["rollback"]
+    assert record["rolled_back"] and (record["from_task_definition"], record["to_task_definition"]) == (
+        bad,
+        good,
+    )
+    assert world.running() == good
+
+
+def test_the_first_deploy_failing_has_nothing_to_roll_back_to(setup, api) -> None:
+    env, world, run, instance = setup
+    first = world.app(GOOD)
+    api.mode = "error500"
+    result = run("deploy_development", GOOD)
+    assert not result.success
+    record = _meta(_evaluations(result)["app:api_health"])["rollback"]
+    assert record["rolled_back"] is False and "nothing to roll back to" in record["why_not"]
+    assert world.running() == first and last_verified(instance, "development") is None
+
+
+def test_an_unresolvable_base_url_is_a_failed_blocking_check(setup, moto, terraform, tmp_path) -> None:
+    env, world, run, instance = setup
+    world.app(GOOD)
+    (tmp_path / "dns").mkdir()
+    environments = local_environments(
+        tmp_path / "dns",
+        overrides={
+            "development": {
+                "base_url": "http://credex-core.invalid",
+                "verification.poll_interval_seconds": 0.1,
+            }
+        },
+    )
+    defs = build_definitions(
+        environments, resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)}
+    )
+    result = defs.resolve_job_def("verify_development").execute_in_process(
+        instance=instance, raise_on_error=False
+    )
+    health = _evaluations(result)["app:api_health"]
+    assert not health.passed and "DNS lookup failed" in health.description
+
+
+def test_every_environment_has_its_checks_in_deploy_and_verify_jobs() -> None:
+    defs = build_definitions(local_environments_for_shape())
+    for env in ("development", "staging", "production"):
+        app = AssetKey([env, "app"])
+        deploy = defs.resolve_job_def(f"deploy_{env}")
+        verify = defs.resolve_job_def(f"verify_{env}")
+        expected = {AssetCheckKey(app, name) for name in checks.APP_CHECKS}
+        assert expected <= set(deploy.asset_layer.asset_graph.asset_check_keys)
+        assert verify.tags["credex/environment"] == env and verify.tags["credex/kind"] == "verify"
+        assert set(verify.asset_layer.executable_asset_keys) == set()
+        assert {node.name for node in verify.graph.node_defs} == {
+            f"{env}__connectors_checks",
+            f"{env}__databases_checks",
+            f"{env}__app_checks",
+        }
+    graph = defs.resolve_asset_graph()
+    blocking = {
+        key.asset_key.path[0]: graph.get_check_spec(key).blocking
+        for key in graph.asset_check_keys
+        if key.name == "performance_benchmark"
+    }
+    assert blocking == {"development": False, "staging": True, "production": True}
+
+
+def local_environments_for_shape():
+    from credex_orchestration.environments import load_environments
+
+    return load_environments()
+
+
+def test_credentials_of_another_account_fail_every_check_and_change_nothing(
+    moto, terraform, tmp_path
+) -> None:
+    moto.reset()
+    environments = local_environments(tmp_path, overrides={"staging": {"aws.account_id": "111111111111"}})
+    world = World(environments["staging"], moto.endpoint_url)
+    running = world.app(GOOD)
+    defs = build_definitions(
+        environments, resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)}
+    )
+    result = defs.resolve_job_def("verify_staging").execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False
+    )
+    evaluations = _evaluations(result)
+    assert len(evaluations) == 12 and not any(e.passed for e in evaluations.values())
+    assert evaluations["app:api_health"].description == (
+        "AWS session: AwsAccountMismatch: credentials belong to AWS account 000000000000, "
+        "but the environment expects 111111111111"
+    )
+    assert world.running() == running
