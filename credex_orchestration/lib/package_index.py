@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _VERSION = re.compile(
-    r"^(?:(?P<epoch>\d+):)?(?P<upstream>[0-9][A-Za-z0-9.+~:-]*?)(?:-(?P<revision>[A-Za-z0-9.+~]+))?$"
+    r"^(?:(?P<epoch>\d+):)?(?P<upstream>[0-9][A-Za-z0-9.+~-]*?)(?:-(?P<revision>[A-Za-z0-9.+~]+))?$"
 )
 _RELEASE = re.compile(r"^\d+(\.\d+)+$")
 CALENDAR_TRACK = "calendar"
@@ -92,8 +92,8 @@ class DebianVersion:
 
     @property
     def is_release(self) -> bool:
-        """Digits and dots only: `~rc1`, `-alpha`, `drop` builds are pre-releases."""
-        return bool(_RELEASE.match(self.upstream)) and "~" not in self.revision
+        """Digits and dots only (upstream and revision): `~rc1`, `-alpha01`, `drop` builds are pre-releases."""
+        return bool(_RELEASE.match(self.upstream)) and bool(re.fullmatch(r"[\d.]*", self.revision))
 
     @property
     def numbers(self) -> tuple[int, ...]:
