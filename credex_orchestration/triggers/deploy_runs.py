@@ -3,12 +3,14 @@
 A deploy job selects its component assets, and Dagster adds every check on them to the job. The drift and
 freshness checks belong to their schedules (a refresh-only plan right after an apply finds nothing, and a
 deploy must not wait on Neo4j's package index), so deploy jobs subtract them by name
-(docs/decisions/0033-scheduled-checks.md). Checks of other areas stay in the deploy jobs.
+(docs/decisions/0033-scheduled-checks.md). Checks of other areas stay in the deploy jobs. A run of a subset
+of a deploy job (`asset_selection`, as the branch-push sensor requests) gets the checks of the selected
+assets back from Dagster, so the checks also yield nothing when they find themselves in a deploy run.
 """
 
 from collections.abc import Set as AbstractSet
 
-from dagster import AssetCheckKey, AssetKey, AssetSelection
+from dagster import AssetCheckExecutionContext, AssetCheckKey, AssetKey, AssetSelection
 from dagster._record import record
 
 SCHEDULED_CHECK_NAMES = frozenset({"no_drift", "ami_freshness"})
@@ -32,3 +34,7 @@ class ChecksNamed(AssetSelection):
 
 def without_scheduled_checks(selection: AssetSelection) -> AssetSelection:
     return selection - ChecksNamed(names=SCHEDULED_CHECK_NAMES)
+
+
+def in_deploy_run(context: AssetCheckExecutionContext) -> bool:
+    return context.run.tags.get("credex/kind") == "deploy" or context.run.job_name.startswith("deploy_")

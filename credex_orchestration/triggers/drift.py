@@ -23,6 +23,7 @@ from ..infrastructure import app, connectors, databases
 from ..infrastructure.terraform_step import open_workspace, read_outputs
 from ..lib.terraform import Output, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
+from .deploy_runs import in_deploy_run
 
 CHECK_NAME = "no_drift"
 
@@ -79,7 +80,7 @@ def evaluate_component(
             context.log.info(f"{environment.name}/{component} is not deployed: nothing can drift")
             return None
         variables = deployed_variables(environment, component, terraform, current)
-        plan_path = terraform.plan_path(environment, component, context.run_id, kind="drift")
+        plan_path = terraform.plan_path(environment, component, context.run.run_id, kind="drift")
         try:
             plan = workspace.plan(plan_path, variables, refresh_only=True)
             outputs = changed_outputs(workspace, plan) if plan.has_changes else []
@@ -115,6 +116,8 @@ def build_check(environment: Environment):
 
     @multi_asset_check(specs=specs, can_subset=True, name=f"{environment.name}__drift_checks")
     def drift(context: AssetCheckExecutionContext, terraform: TerraformResource, aws: AwsResource):
+        if in_deploy_run(context):
+            return
         for component in COMPONENTS:
             if check_key(environment, component) in context.selected_asset_check_keys:
                 evaluation = evaluate_component(context, environment, component, terraform, aws)

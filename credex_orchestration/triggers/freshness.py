@@ -22,6 +22,7 @@ from ..infrastructure.terraform_step import open_workspace
 from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
 from ..lib.terraform import TerraformError
 from ..resources import AwsResource, TerraformResource
+from .deploy_runs import in_deploy_run
 from .resources import Neo4jPackageIndex
 
 CHECK_NAME = "ami_freshness"
@@ -139,6 +140,8 @@ def build_check(environments: Environments):
         aws: AwsResource,
         neo4j_packages: Neo4jPackageIndex,
     ):
+        if in_deploy_run(context):
+            return
         packages, index_error = None, None
         try:
             response = neo4j_packages.fetch()
