@@ -20,7 +20,7 @@ from dagster import (
 
 from ..environments import COMPONENTS, Environment, Environments
 from ..infrastructure import app, connectors, databases
-from ..infrastructure.terraform_step import open_workspace, read_outputs
+from ..infrastructure.terraform_step import open_workspace
 from ..lib.terraform import Output, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
 from .deploy_runs import in_deploy_run
@@ -32,17 +32,37 @@ def check_key(environment: Environment, component: str) -> AssetCheckKey:
     return AssetCheckKey(AssetKey([environment.name, component]), CHECK_NAME)
 
 
-def deployed_variables(
-    environment: Environment, component: str, terraform: TerraformResource, current: dict[str, Output]
-) -> dict[str, Any]:
+class DeployedOutputs:
+    """Each component's outputs, read from state once per check run."""
+
+    def __init__(self, environment: Environment, terraform: TerraformResource, aws: AwsResource) -> None:
+        self.environment, self.terraform, self.aws = environment, terraform, aws
+        self.workspaces: dict[str, TerraformWorkspace] = {}
+        self._outputs: dict[str, dict[str, Output]] = {}
+
+    def workspace(self, component: str) -> TerraformWorkspace:
+        if component not in self.workspaces:
+            self.workspaces[component] = open_workspace(self.environment, component, self.terraform, self.aws)
+        return self.workspaces[component]
+
+    def __call__(self, component: str) -> dict[str, Output]:
+        if component not in self._outputs:
+            self._outputs[component] = self.workspace(component).outputs()
+        return self._outputs[component]
+
+    def values(self, component: str) -> dict[str, Any]:
+        return {name: output.value for name, output in self(component).items()}
+
+
+def deployed_variables(environment: Environment, component: str, deployed: DeployedOutputs) -> dict[str, Any]:
     """The component's variables as last deployed: upstream outputs, and its own AMI / image tag."""
     if component == "connectors":
         return connectors.variables(environment)
-    upstream = read_outputs(environment, "connectors", terraform)
+    upstream = deployed.values("connectors")
     if component == "databases":
-        return databases.variables(environment, upstream, str(current["neo4j_ami_id"].value))
-    db = read_outputs(environment, "databases", terraform)
-    return app.variables(environment, upstream, db, str(current["image_tag"].value))
+        return databases.variables(environment, upstream, str(deployed("databases")["neo4j_ami_id"].value))
+    db = deployed.values("databases")
+    return app.variables(environment, upstream, db, str(deployed("app")["image_tag"].value))
 
 
 def changed_outputs(workspace: TerraformWorkspace, plan) -> list[str]:
@@ -59,7 +79,7 @@ def evaluate_component(
     environment: Environment,
     component: str,
     terraform: TerraformResource,
-    aws: AwsResource,
+    deployed: DeployedOutputs,
 ) -> AssetCheckResult | None:
     key = check_key(environment, component)
 
@@ -74,12 +94,11 @@ def evaluate_component(
         )
 
     try:
-        workspace = open_workspace(environment, component, terraform, aws)
-        current = workspace.outputs()
-        if not current:
+        workspace = deployed.workspace(component)
+        if not deployed(component):
             context.log.info(f"{environment.name}/{component} is not deployed: nothing can drift")
             return None
-        variables = deployed_variables(environment, component, terraform, current)
+        variables = deployed_variables(environment, component, deployed)
         plan_path = terraform.plan_path(environment, component, context.run.run_id, kind="drift")
         try:
             plan = workspace.plan(plan_path, variables, refresh_only=True)
@@ -118,9 +137,10 @@ def build_check(environment: Environment):
     def drift(context: AssetCheckExecutionContext, terraform: TerraformResource, aws: AwsResource):
         if in_deploy_run(context):
             return
+        deployed = DeployedOutputs(environment, terraform, aws)
         for component in COMPONENTS:
             if check_key(environment, component) in context.selected_asset_check_keys:
-                evaluation = evaluate_component(context, environment, component, terraform, aws)
+                evaluation = evaluate_component(context, environment, component, terraform, deployed)
                 if evaluation is not None:
                     yield evaluation
 
