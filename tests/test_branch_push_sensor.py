@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -10,10 +11,12 @@ from dagster import AssetKey, DagsterInstance, RunRequest, SensorResult, SkipRea
 
 from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
-from credex_orchestration.triggers.branch_push import BranchCursor, build_sensor
+from credex_orchestration.triggers.branch_push import BranchCursor, build_sensor, evaluate
 from credex_orchestration.triggers.resources import CredexCoreRepository
 
+from .support.environments import local_environments
 from .support.git_remote import GitRemote
+from .support.triggers import trigger_environments
 
 INITIAL = {
     "README.md": "credex-core\n",
@@ -60,6 +63,12 @@ def skip_text(result) -> str:
         return result.skip_message or ""
     assert isinstance(result, SensorResult) and not result.run_requests, result
     return str(result.skip_reason.skip_message if result.skip_reason else "")
+
+
+@pytest.fixture
+def environments(tmp_path):
+    """The checked-in environments without quiet windows, so ticks behave the same at any hour."""
+    return trigger_environments(tmp_path)
 
 
 @pytest.fixture
@@ -227,3 +236,32 @@ def test_unreachable_remote_and_missing_configuration_skip_with_the_reason(
     assert "no-such-repo.git" in result.skip_message and ticks.seen == "a" * 40
     unset = Ticks(environments["staging"], CredexCoreRepository(url=""), aws)
     assert "set CREDEX_CORE_REPOSITORY" in unset.tick().skip_message
+
+
+def test_automatic_deploys_wait_out_the_dco_quiet_window(tmp_path, remote, aws_endpoint) -> None:
+    environments = local_environments(tmp_path)  # the checked-in window: 23:45-00:30 UTC
+    repository = CredexCoreRepository(url=remote.url, cache_dir=str(tmp_path / "cache"))
+    aws = AwsResource(endpoint_url=aws_endpoint)
+    cursor = BranchCursor(seen="b" * 40).dump()
+    with build_sensor_context(instance=DagsterInstance.ephemeral(), cursor=cursor) as context:
+        for hour, minute in ((23, 50), (0, 0), (0, 29)):
+            at = datetime(2026, 11, 21, hour, minute, tzinfo=UTC)
+            result = evaluate(context, environments["production"], repository, aws, now=at)
+            assert isinstance(result, SkipReason) and "quiet window 23:45-00:30 UTC" in result.skip_message
+        after = evaluate(
+            context,
+            environments["production"],
+            repository,
+            aws,
+            now=datetime(2026, 11, 21, 0, 30, tzinfo=UTC),
+        )
+        assert "quiet window" not in str(after)
+        # Development is deployed by hand: its sensor keeps recording during the window.
+        dev = evaluate(
+            context,
+            environments["development"],
+            repository,
+            aws,
+            now=datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
+        )
+        assert "quiet window" not in str(dev)

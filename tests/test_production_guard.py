@@ -21,8 +21,15 @@ from credex_orchestration.triggers.resources import CredexCoreRepository
 
 from .support.git_remote import GitRemote
 from .support.runs import latest_metadata, step_failure
+from .support.triggers import trigger_environments
 
 AMI = "ami-0123456789abcdef0"
+
+
+@pytest.fixture
+def environments(tmp_path):
+    """The checked-in environments without quiet windows, so ticks behave the same at any hour."""
+    return trigger_environments(tmp_path)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, time
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import (
@@ -67,13 +68,13 @@ def sensor_name(environment: Environment) -> str:
 
 
 def last_deployed_sha(instance: DagsterInstance, environment: Environment) -> tuple[str | None, str]:
-    """The SHA last deployed: the newest successful deploy run's SHA tag, else the app's image tag."""
+    """The SHA last deployed: the newest successful deploy run's SHA tag; when that run was started by
+    hand (no SHA tag), the app's image tag, which is older or equal, so the diff only grows."""
     runs = instance.get_runs(
-        RunsFilter(job_name=f"deploy_{environment.name}", statuses=[DagsterRunStatus.SUCCESS]), limit=25
+        RunsFilter(job_name=f"deploy_{environment.name}", statuses=[DagsterRunStatus.SUCCESS]), limit=1
     )
-    for run in runs:
-        if run.tags.get(SHA_TAG):
-            return run.tags[SHA_TAG], f"run {run.run_id}"
+    if runs and runs[0].tags.get(SHA_TAG):
+        return runs[0].tags[SHA_TAG], f"run {runs[0].run_id}"
     event = instance.get_latest_materialization_event(AssetKey([environment.name, "app"]))
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
     outputs = metadata.get("outputs")
@@ -119,14 +120,29 @@ def affected_components(
     return repository.paths().affected(changed), changed, f"diff {resolved[:12]}..{tip[:12]}"
 
 
+def quiet_window(environment: Environment, now: datetime) -> str | None:
+    """The environment's quiet window (UTC) that `now` falls in, if any; windows may wrap midnight."""
+    moment = now.astimezone(UTC).time()
+    for window in environment.triggers.quiet_windows_utc:
+        start, end = (time.fromisoformat(part) for part in window.split("-"))
+        inside = start <= moment < end if start <= end else (moment >= start or moment < end)
+        if inside:
+            return window
+    return None
+
+
 def evaluate(
     context: SensorEvaluationContext,
     environment: Environment,
     repository: CredexCoreRepository,
     aws: AwsResource,
+    now: datetime | None = None,
 ) -> SensorResult | SkipReason:
     branch = environment.branch
     cursor = BranchCursor.load(context.cursor)
+    window = quiet_window(environment, now or datetime.now(UTC)) if environment.auto_deploy else None
+    if window:
+        return SkipReason(f"quiet window {window} UTC (credex-core's DCO runs at 00:00 UTC): deploys wait")
     if not repository.url:
         return SkipReason("no credex-core repository configured: set CREDEX_CORE_REPOSITORY (URL or path)")
     try:
