@@ -116,6 +116,8 @@ def affected_components(
             [],
             f"last deployed SHA {base} is not an ancestor of {tip} (force-push): every component",
         )
+    if resolved == tip:
+        return [], [], f"{tip[:12]} is already deployed"
     changed = cache.changed_paths(resolved, tip)
     return repository.paths().affected(changed), changed, f"diff {resolved[:12]}..{tip[:12]}"
 
@@ -182,8 +184,8 @@ def evaluate(
     if not components:
         next_cursor = BranchCursor(seen=tip, requested=cursor.requested)
         return SensorResult(
-            skip_reason=f"{branch} {tip[:12]} touches no component ({len(changed)} path(s) changed, e.g. "
-            f"{', '.join(changed[:3]) or 'none'}): nothing to deploy",
+            skip_reason=f"{branch} {tip[:12]} touches no component ({how}: {len(changed)} path(s) changed, "
+            f"e.g. {', '.join(changed[:3]) or 'none'}): nothing to deploy",
             cursor=next_cursor.dump(),
         )
     keys = [AssetKey([environment.name, component]) for component in components]
