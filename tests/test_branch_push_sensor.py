@@ -114,6 +114,7 @@ def test_staging_deploys_only_what_each_push_affects(
     assert baseline == remote.git("rev-parse", "stage")
     # Tick 2: nothing changed: a skip, cursor kept.
     assert "no new commit on 'stage'" in skip_text(ticks.tick()) and ticks.seen == baseline
+    assert not (tmp_path / "cache").exists()  # idle ticks cost one ls-remote, no fetch
 
     # A merge from dev to stage that changes the app's source.
     remote.commit({"src/member.ts": "export const x = 1\n"}, "member endpoint")

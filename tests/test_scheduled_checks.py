@@ -128,3 +128,24 @@ def test_checks_on_an_environment_never_deployed(staging, terraform, aws_endpoin
         assert "is not deployed" in evaluations(result, "ami_freshness")["staging/databases"].description
         drift = defs.resolve_job_def("drift_checks").execute_in_process(instance=instance)
         assert drift.success and evaluations(drift, "no_drift") == {}  # nothing deployed, nothing to drift
+
+
+def test_ami_version_falls_back_to_the_neo4j_ami_record(environments, aws_endpoint) -> None:
+    from credex_orchestration.lib.package_index import DebianVersion
+    from credex_orchestration.triggers.freshness import ami_version, is_behind
+
+    env, aws = environments["staging"], AwsResource(endpoint_url=aws_endpoint)
+    instance = DagsterInstance.ephemeral()
+    unknown = "ami-0123456789abcdef0"  # not in EC2 (moto): no tag to read
+    assert ami_version(aws, env, unknown, instance) == (None, "")
+    for ami, version in ((unknown, "5.26.9"), ("ami-0fedcba9876543210", "5.26.11")):
+        instance.report_runless_asset_event(
+            AssetMaterialization(
+                asset_key=AssetKey(["neo4j_ami", "community"]),
+                metadata={"ami_id": ami, "neo4j_version": version},
+            )
+        )
+    assert ami_version(aws, env, unknown, instance) == ("5.26.9", "neo4j_ami/community materialisation")
+    assert is_behind("5.26.9", DebianVersion.parse("1:5.26.11"))
+    assert not is_behind("5.26.11", DebianVersion.parse("1:5.26.11"))
+    assert not is_behind("1:2025.01.0", DebianVersion.parse("1:5.26.11"))
