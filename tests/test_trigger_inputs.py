@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from credex_orchestration.lib.git import GitCache, GitError, ls_remote, redact_url
+from credex_orchestration.lib.git import GitCache, GitError, ls_remote, redact_url, run_git
 from credex_orchestration.lib.package_index import (
     DebianVersion,
     PackageIndexError,
@@ -92,9 +92,14 @@ def test_git_ls_remote_fetch_diff_and_ancestry(tmp_path) -> None:
     assert ls_remote(remote.url, ["dev", "stage"]) == {"dev": base}
     tip = remote.commit({"src/index.ts": "x\n", "terraform/app/main.tf": "#\n"}, "app change")
     remote.push("dev")
+    remote.git("--git-dir", remote.url, "config", "uploadpack.allowFilter", "true")  # as GitHub allows
     cache = GitCache(tmp_path / "cache", remote.url)
     with cache.locked():
         assert cache.fetch_branch("dev") == tip
+        # Commits and trees only: the files' contents (blobs) stay on the remote.
+        listing = run_git(["--git-dir", str(cache.path), "rev-list", "--objects", "--missing=print", tip])
+        missing = [line for line in listing.stdout.splitlines() if line.startswith("?")]
+        assert len(missing) == 3  # README.md, src/index.ts, terraform/app/main.tf
         assert cache.resolve(base[:10]) == base and cache.resolve("f" * 40) is None
         assert cache.is_ancestor(base, tip) and not cache.is_ancestor(tip, base)
         assert cache.changed_paths(base, tip) == ["src/index.ts", "terraform/app/main.tf"]

@@ -43,12 +43,20 @@ def _git_env() -> dict[str, str]:
     return env
 
 
+def _subcommand(args: Sequence[str]) -> str:
+    """`fetch` of `--git-dir X -c k=v fetch ...`: what the message should name."""
+    index = 0
+    while index < len(args) and args[index] in ("--git-dir", "-c"):
+        index += 2
+    return args[index] if index < len(args) else "git"
+
+
 def run_git(
     args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS, where: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """Run `git ARGS`; a non-zero exit or a timeout raises GitError naming `where`."""
     command = ["git", *args]
-    shown = " ".join(redact_url(part) for part in args[:2])
+    shown = _subcommand(args)
     try:
         result = subprocess.run(
             command,
@@ -103,6 +111,8 @@ class GitCache:
             try:
                 if not (self.path / "HEAD").exists():
                     run_git(["init", "--bare", "--quiet", str(self.path)], where=self._where)
+                # A named remote: partial clone records its promisor by remote name (a path is refused).
+                self._git("config", "remote.origin.url", self.url)
                 yield self
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -121,7 +131,7 @@ class GitCache:
                 "--no-tags",
                 "--force",
                 "--filter=blob:none",
-                self.url,
+                "origin",
                 f"+refs/heads/{branch}:{ref}",
             ],
             timeout=self.timeout,
