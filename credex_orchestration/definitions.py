@@ -11,6 +11,8 @@ from dagster import Definitions, EnvVar
 from .environments import Environments, load_environments
 from .infrastructure import definitions as infrastructure
 from .resources import AwsResource, TerraformResource
+from .triggers import definitions as triggers
+from .triggers.resources import CredexCoreRepository, Neo4jPackageIndex
 from .verification import definitions as verification
 
 
@@ -23,6 +25,11 @@ def default_resources() -> dict[str, object]:
             s3_endpoint_url=EnvVar("CREDEX_STATE_S3_ENDPOINT").get_value(),
         ),
         "aws": AwsResource(endpoint_url=EnvVar("AWS_ENDPOINT_URL").get_value()),
+        "credex_core": CredexCoreRepository(
+            url=EnvVar("CREDEX_CORE_REPOSITORY").get_value(""),
+            cache_dir=EnvVar("CREDEX_GIT_CACHE").get_value(".credex/git"),
+        ),
+        "neo4j_packages": Neo4jPackageIndex(),
     }
 
 
@@ -30,8 +37,9 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
     areas = [
         infrastructure.build(environments),
         verification.build(environments),
+        triggers.build(environments),
     ]
-    return Definitions.merge(*areas, Definitions(resources=resources or default_resources()))
+    return Definitions.merge(*areas, Definitions(resources={**default_resources(), **(resources or {})}))
 
 
 def load(path: Path | str | None = None) -> Definitions:

@@ -176,6 +176,24 @@ class VerificationSettings(_Model):
     log_lines: int = Field(20, ge=0, le=200, description="Last log lines put into a failed rollout's metadata.")
 
 
+class TriggerSettings(_Model):
+    quiet_windows_utc: tuple[str, ...] = Field(
+        ("23:45-00:30",),
+        description=(
+            "UTC windows (HH:MM-HH:MM, may wrap midnight) in which automatic deploys wait: credex-core's DCO "
+            "job runs at 00:00 UTC and deploys belong after it, not during it."
+        ),
+    )
+
+    @field_validator("quiet_windows_utc")
+    @classmethod
+    def _windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for window in value:
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", window):
+                raise ValueError(f"{window!r} is not a UTC window HH:MM-HH:MM")
+        return value
+
+
 class Environment(_Model):
     name: str
     branch: str = Field(pattern=r"^[A-Za-z0-9._/-]+$", description="credex-core branch deployed here.")
@@ -188,6 +206,7 @@ class Environment(_Model):
     domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
     verification: VerificationSettings = VerificationSettings()
+    triggers: TriggerSettings = TriggerSettings()
 
     @model_validator(mode="after")
     def _production_is_verified(self) -> Environment:

@@ -15,6 +15,7 @@ class RecordAmiConfig(Config):
         pattern=r"^(ami-[0-9a-f]{8,17})?$",
         description="Id of an existing Neo4j AMI of this edition to record as the one to run.",
     )
+    version: str = ""
 
 
 def build_asset(edition: str) -> AssetsDefinition:

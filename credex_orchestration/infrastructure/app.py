@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
+from ..triggers.production_guard import guard_deploy
 from . import connectors, databases
 from .config import AppDeployConfig
 from .terraform_step import deploy_component, read_outputs
@@ -86,6 +87,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         terraform: TerraformResource,
         aws: AwsResource,
     ) -> MaterializeResult:
+        guard_deploy(context, environment, "app", config)
         upstream = read_outputs(environment, "connectors", terraform, READS_CONNECTORS)
         db = read_outputs(environment, "databases", terraform, READS_DATABASES)
         current = terraform.workspace(environment, "app").outputs().get("image_tag")

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
+from ..triggers.production_guard import guard_deploy
 from .config import DeployConfig
 from .terraform_step import deploy_component
 
@@ -48,6 +49,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
     def connectors(
         context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource
     ) -> MaterializeResult:
+        guard_deploy(context, environment, "connectors", config)
         return deploy_component(context, environment, "connectors", terraform, aws, variables(environment))
 
     return connectors

@@ -13,6 +13,7 @@ from dagster import (
 
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
+from ..triggers.production_guard import guard_deploy
 from . import connectors
 from .config import DeployConfig
 from .terraform_step import deploy_component, read_outputs
@@ -81,6 +82,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
     def databases(
         context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource
     ) -> MaterializeResult:
+        guard_deploy(context, environment, "databases", config)
         upstream = read_outputs(environment, "connectors", terraform, READS)
         ami_id = pinned_ami(environment, context.instance)
         context.log.info(f"{environment.name}/databases uses Neo4j AMI {ami_id}")

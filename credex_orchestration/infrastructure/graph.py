@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetKey, AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 
 from ..environments import COMPONENTS, Environment
+from ..triggers.deploy_runs import without_scheduled_checks
 from . import app, connectors, databases
 
 ENVIRONMENT_TAG = "credex/environment"
@@ -28,7 +29,9 @@ def deploy_job(environment: Environment):
     """
     return define_asset_job(
         name=f"deploy_{environment.name}",
-        selection=AssetSelection.assets(*(component_key(environment.name, c) for c in COMPONENTS)),
+        selection=without_scheduled_checks(
+            AssetSelection.assets(*(component_key(environment.name, c) for c in COMPONENTS))
+        ),
         executor_def=in_process_executor,
         tags={ENVIRONMENT_TAG: environment.name, "credex/kind": "deploy"},
         description=f"Deploy {environment.name}: connectors, databases, app, and their checks.",

@@ -1,0 +1,160 @@
+"""Neo4j release sensor: a newer version on an edition's track requests a build of `neo4j_ami/<edition>`.
+
+The package repository the AMI installs from is the source of truth (not the website, not GitHub tags).
+Each tick is one conditional GET: an unchanged index answers 304 and costs no body. A malformed index or
+an unparsable version is a skip with the reason: the cursor stays, nothing is built.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DagsterInstance,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    in_process_executor,
+    sensor,
+)
+
+from ..environments import EDITIONS, Environments
+from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
+from .production_guard import TRIGGER_TAG
+from .resources import Neo4jPackageIndex
+
+SENSOR_NAME = "neo4j_release"
+VERSION_TAG = "credex/neo4j-version"
+EDITION_TAG = "credex/edition"
+MINIMUM_INTERVAL_SECONDS = 3600
+
+
+@dataclass
+class ReleaseCursor:
+    """Validators of the last index body read, and the last version acted on per edition."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, raw: str | None) -> ReleaseCursor:
+        if not raw:
+            return cls()
+        try:
+            data = json.loads(raw)
+            return cls(data.get("etag"), data.get("last_modified"), dict(data.get("versions") or {}))
+        except (ValueError, AttributeError, TypeError):
+            return cls()
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def build_job_name(edition: str) -> str:
+    return f"build_neo4j_ami_{edition}"
+
+
+def ami_build_job(edition: str):
+    return define_asset_job(
+        name=build_job_name(edition),
+        selection=AssetSelection.assets(AssetKey(["neo4j_ami", edition])),
+        executor_def=in_process_executor,
+        tags={EDITION_TAG: edition, "credex/kind": "ami-build"},
+        description=f"Build the Neo4j {edition} AMI (requested by the neo4j_release sensor or by hand).",
+    )
+
+
+def editions_in_use(environments: Environments) -> list[str]:
+    used = {environment.neo4j.edition for environment in environments.values()}
+    return [edition for edition in EDITIONS if edition in used]
+
+
+def recorded_version(instance: DagsterInstance, edition: str) -> str | None:
+    """The Neo4j version of the latest `neo4j_ami/<edition>` materialisation, when it records one."""
+    event = instance.get_latest_materialization_event(AssetKey(["neo4j_ami", edition]))
+    metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
+    for name in ("neo4j_version", "version"):
+        if name in metadata and metadata[name].value:
+            return str(metadata[name].value)
+    return None
+
+
+def same_or_newer(recorded: str | None, candidate: DebianVersion) -> bool:
+    """Whether `recorded` is at least `candidate`; a recorded version without epoch takes the candidate's."""
+    if not recorded:
+        return False
+    try:
+        version = DebianVersion.parse(recorded)
+    except PackageIndexError:
+        return False
+    if ":" not in recorded:
+        version = DebianVersion(candidate.epoch, version.upstream, version.revision, recorded)
+    return version >= candidate
+
+
+def evaluate(
+    context: SensorEvaluationContext, editions: list[str], index: Neo4jPackageIndex
+) -> SensorResult | SkipReason:
+    cursor = ReleaseCursor.load(context.cursor)
+    try:
+        response = index.fetch(cursor.etag, cursor.last_modified)
+    except PackageIndexError as error:
+        return SkipReason(f"cannot read the Neo4j package index: {error}")
+    if response.not_modified:
+        return SkipReason(f"Neo4j package index unchanged (304 Not Modified): {index.url}")
+    try:
+        packages = parse_packages(response.body or "", source=index.url)
+        tracks = {edition: index.track(edition) for edition in editions}
+    except PackageIndexError as error:
+        return SkipReason(f"Neo4j package index not usable, nothing built: {error}")
+
+    requests, notes = [], []
+    versions = dict(cursor.versions)
+    for edition in editions:
+        package, track = index.package(edition), tracks[edition]
+        latest = newest(packages.get(package, []), track)
+        if latest is None:
+            notes.append(f"{edition}: no release of {package} on track {track or 'any'}")
+            continue
+        if same_or_newer(versions.get(edition), latest):
+            notes.append(f"{edition}: {latest} already seen")
+            continue
+        versions[edition] = str(latest)
+        if same_or_newer(recorded_version(context.instance, edition), latest):
+            notes.append(f"{edition}: neo4j_ami/{edition} already runs {latest}")
+            continue
+        requests.append(
+            RunRequest(
+                run_key=f"ami:{edition}:{latest}",
+                job_name=build_job_name(edition),
+                run_config={"ops": {f"neo4j_ami__{edition}": {"config": {"version": str(latest)}}}},
+                tags={EDITION_TAG: edition, VERSION_TAG: str(latest), TRIGGER_TAG: "neo4j-release"},
+            )
+        )
+    next_cursor = ReleaseCursor(response.etag, response.last_modified, versions).dump()
+    if requests:
+        return SensorResult(run_requests=requests, cursor=next_cursor)
+    return SensorResult(skip_reason="; ".join(notes) or "no edition to watch", cursor=next_cursor)
+
+
+def build_sensor(environments: Environments) -> tuple[SensorDefinition, list]:
+    editions = editions_in_use(environments)
+    jobs = [ami_build_job(edition) for edition in EDITIONS]
+
+    @sensor(
+        name=SENSOR_NAME,
+        jobs=jobs,
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
+        description="Requests a new Neo4j AMI when the package repository has a newer release on the track.",
+    )
+    def neo4j_release(context: SensorEvaluationContext, neo4j_packages: Neo4jPackageIndex):
+        return evaluate(context, editions, neo4j_packages)
+
+    return neo4j_release, jobs

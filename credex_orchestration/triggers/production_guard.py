@@ -1,0 +1,52 @@
+"""Production runs from the `prod` branch; any other production deploy must name the environment.
+
+Called first thing in every component asset, before any Terraform command or AWS call. Tags can be typed
+by hand in the launchpad, so they are not trusted as proof: every production deploy carries
+`confirm_environment: production` (the branch-push sensor sets it for pushes to `prod`), and a run that
+claims to come from a branch push must name the environment's own branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dagster import AssetExecutionContext
+
+from ..environments import Environment
+
+TRIGGER_TAG = "credex/trigger"
+BRANCH_TAG = "credex/branch"
+BRANCH_PUSH = "branch-push"
+
+
+class DeployRefused(RuntimeError):
+    """A deploy the guard refused before anything ran."""
+
+
+def check_deploy_allowed(
+    environment: Environment, component: str, tags: Mapping[str, str], confirm_environment: str
+) -> None:
+    where = f"{environment.name}/{component}"
+    if confirm_environment and confirm_environment != environment.name:
+        raise DeployRefused(
+            f"{where}: confirm_environment is {confirm_environment!r} but this run deploys "
+            f"{environment.name!r}: refused, nothing was run"
+        )
+    if not environment.is_production:
+        return
+    if tags.get(TRIGGER_TAG) == BRANCH_PUSH and tags.get(BRANCH_TAG) != environment.branch:
+        raise DeployRefused(
+            f"{where}: a branch-push deploy of {environment.name} must come from branch "
+            f"{environment.branch!r}, not {tags.get(BRANCH_TAG)!r}: refused, nothing was run"
+        )
+    if confirm_environment != environment.name:
+        raise DeployRefused(
+            f"{where}: production deploys run from the {environment.branch!r} branch; a deploy requested any "
+            f"other way must set confirm_environment: {environment.name} in the run config of op "
+            f"{environment.name}__{component}: refused, nothing was run"
+        )
+
+
+def guard_deploy(context: AssetExecutionContext, environment: Environment, component: str, config) -> None:
+    """The one-line call at the top of each component asset."""
+    check_deploy_allowed(environment, component, context.run.tags, getattr(config, "confirm_environment", ""))

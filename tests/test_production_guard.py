@@ -1,0 +1,144 @@
+"""Production deploys: refused unless confirmed; the branch-push sensor's requests run end to end.
+
+Deploys run through Dagster on the Terraform fixture roots; the sensor reads a real bare repository and
+moto's ECR.
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from dagster import AssetKey, AssetMaterialization, DagsterInstance, SensorResult, build_sensor_context
+
+from credex_orchestration.definitions import build_definitions
+from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.resources import AwsResource
+from credex_orchestration.triggers.branch_push import build_sensor
+from credex_orchestration.triggers.production_guard import DeployRefused, check_deploy_allowed
+from credex_orchestration.triggers.resources import CredexCoreRepository
+
+from .support.git_remote import GitRemote
+from .support.runs import latest_metadata, step_failure
+from .support.triggers import trigger_environments
+
+AMI = "ami-0123456789abcdef0"
+
+
+@pytest.fixture
+def environments(tmp_path):
+    """The checked-in environments without quiet windows, so ticks behave the same at any hour."""
+    return trigger_environments(tmp_path)
+
+
+@pytest.fixture
+def deploy(environments, terraform, tmp_path, aws_endpoint):
+    remote_root = tmp_path / "git"
+    remote = GitRemote(remote_root)
+    remote.commit(
+        {"src/index.ts": "1\n", "terraform/databases/main.tf": "#\n", "docs/a.md": "a\n"}, "initial"
+    )
+    remote.checkout("prod", create_from="dev")
+    remote.push("prod")
+    aws = AwsResource(endpoint_url=aws_endpoint)
+    repository = CredexCoreRepository(url=remote.url, cache_dir=str(tmp_path / "cache"))
+    defs = build_definitions(
+        environments, resources={"terraform": terraform, "aws": aws, "credex_core": repository}
+    )
+    instance = DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(
+        AssetMaterialization(asset_key=AssetKey(["neo4j_ami", "enterprise"]), metadata={"ami_id": AMI})
+    )
+    ecr = boto3.client("ecr", endpoint_url=aws_endpoint, region_name="af-south-1")
+    ecr.create_repository(repositoryName="credex-core-production")
+
+    class Deploy:
+        def run(self, run_config, tags=None, asset_selection=None):
+            return defs.resolve_job_def("deploy_production").execute_in_process(
+                run_config=run_config,
+                tags=tags,
+                asset_selection=asset_selection,
+                instance=instance,
+                raise_on_error=False,
+            )
+
+        def push(self, files: dict[str, str]) -> str:
+            sha = remote.commit(files, "change")
+            remote.push("prod")
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            }
+            ecr.put_image(
+                repositoryName="credex-core-production", imageManifest=json.dumps(manifest), imageTag=sha
+            )
+            return sha
+
+        def tick(self):
+            sensor = build_sensor(environments["production"])
+            with build_sensor_context(
+                instance=instance, resources={"credex_core": repository, "aws": aws}, sensor_name=sensor.name
+            ) as context:
+                return sensor(context)
+
+    helper = Deploy()
+    helper.instance, helper.remote, helper.terraform = instance, remote, terraform
+    return helper
+
+
+def test_production_is_refused_before_terraform_runs_and_sensor_requests_deploy(deploy, environments) -> None:
+    production = environments["production"]
+    initial = deploy.remote.git("rev-parse", "prod")
+    data_dir = deploy.terraform.work_path / "data" / "production"
+
+    refused = deploy.run(deploy_run_config(production, git_sha=initial))
+    assert not refused.success
+    message = step_failure(refused, "production__connectors")
+    assert "confirm_environment: production" in message and "refused, nothing was run" in message
+    assert not data_dir.exists()  # not even `terraform init`
+
+    forged = deploy.run(
+        deploy_run_config(production, git_sha=initial, confirm_environment="production"),
+        tags={"credex/trigger": "branch-push", "credex/branch": "stage"},
+    )
+    assert "must come from branch 'prod', not 'stage'" in step_failure(forged, "production__connectors")
+    assert not data_dir.exists()
+
+    manual = deploy.run(deploy_run_config(production, git_sha=initial, confirm_environment="production"))
+    assert manual.success
+    assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == initial
+
+    # First tick of a new sensor: the last deploy is the app's image tag: only the app is affected.
+    app_change = deploy.push({"src/index.ts": "2\n", "docs/a.md": "b\n"})
+    result = deploy.tick()
+    assert isinstance(result, SensorResult)
+    (request,) = result.run_requests
+    assert request.asset_selection == [AssetKey(["production", "app"])]
+    executed = deploy.run(request.run_config, tags=request.tags, asset_selection=request.asset_selection)
+    assert executed.success, step_failure(executed)
+    assert executed.dagster_run.tags["credex/sha"] == app_change
+    assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == app_change
+
+    # Again a sensor without a cursor: the successful run's SHA tag is the base of the diff.
+    db_change = deploy.push({"terraform/databases/main.tf": "# gp3\n"})
+    (request,) = deploy.tick().run_requests
+    assert request.asset_selection == [AssetKey(["production", "databases"]), AssetKey(["production", "app"])]
+    assert request.run_key == f"production:{db_change}"
+
+
+def test_guard_rules_without_a_run(environments) -> None:
+    production, staging = environments["production"], environments["staging"]
+    check_deploy_allowed(staging, "app", {}, "")
+    check_deploy_allowed(
+        production, "app", {"credex/trigger": "branch-push", "credex/branch": "prod"}, "production"
+    )
+    check_deploy_allowed(production, "connectors", {}, "production")  # confirmed by hand
+    with pytest.raises(DeployRefused, match="set confirm_environment: production"):
+        check_deploy_allowed(
+            production, "app", {"credex/trigger": "branch-push", "credex/branch": "prod"}, ""
+        )
+    with pytest.raises(
+        DeployRefused, match="confirm_environment is 'production' but this run deploys 'staging'"
+    ):
+        check_deploy_allowed(staging, "app", {}, "production")
