@@ -32,6 +32,9 @@ def hermetic_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "af-south-1")
         patch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        # Any AWS call a test did not point at moto fails at once on loopback, never reaching out.
+        patch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        patch.setenv("AWS_MAX_ATTEMPTS", "1")
         yield home
 
 

@@ -34,6 +34,14 @@ def meta(evaluation) -> dict[str, object]:
 
 
 @pytest.fixture
+def environments(tmp_path):
+    """Deploys here only set up state for the scheduled checks: post-deploy verification is off."""
+    from .support.environments import local_environments
+
+    return local_environments(tmp_path, overrides={"staging": {"verification.enabled": False}})
+
+
+@pytest.fixture
 def staging(environments, terraform, aws_endpoint):
     """Only staging, with an AMI in moto tagged with its Neo4j version."""
     only = Environments({"staging": environments["staging"]}, environments.source)

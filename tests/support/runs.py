@@ -22,3 +22,8 @@ def latest_metadata(instance: DagsterInstance, *key: str) -> dict:
     event = instance.get_latest_materialization_event(AssetKey(list(key)))
     assert event is not None, f"{'/'.join(key)} was not materialised"
     return {name: value.value for name, value in event.asset_materialization.metadata.items()}
+
+
+def succeeded_steps(result) -> set[str]:
+    """Step keys that succeeded in a run (checks may fail where no AWS service stands behind them)."""
+    return {event.step_key for event in result.all_events if event.event_type_value == "STEP_SUCCESS"}
