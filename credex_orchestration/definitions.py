@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dagster import Definitions, EnvVar
 
+from .databases import definitions as databases
 from .environments import Environments, load_environments
 from .images import definitions as images
 from .infrastructure import definitions as infrastructure
@@ -30,6 +31,7 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
     areas = [
         infrastructure.build(environments),
         images.build(environments),
+        databases.build(environments),
     ]
     return Definitions.merge(*areas, Definitions(resources=resources or default_resources()))
 
