@@ -251,3 +251,19 @@ def test_unhealthy_ledgerspace_stops_the_rollout_before_searchspace(
     assert state_ami(terraform, env, "terraform_data.ledgerspace") == new
     assert state_ami(terraform, env, "terraform_data.searchspace") == old  # untouched
     assert len(our_snapshots(ec2)) == 2  # taken before anything changed
+
+
+def test_production_replacement_also_needs_the_confirmation(dagster, envs, terraform, ec2) -> None:
+    _, materialise_ami, deploy = dagster
+    env = envs["production"]
+    old, new = register_ami(ec2, "neo4j-enterprise-old"), register_ami(ec2, "neo4j-enterprise-new")
+    assert materialise_ami("enterprise", {"ami_id": old}).success
+    assert deploy(env, confirm_environment="production").success
+    assert materialise_ami("enterprise", {"ami_id": new}).success
+    data_volumes(ec2, "production")
+
+    result = deploy(env, allow=True)
+    message = step_failure(result, "production__databases")
+    assert "confirm_environment: production" in message and "nothing was applied" in message
+    assert state_ami(terraform, env, "terraform_data.ledgerspace") == old
+    assert our_snapshots(ec2) == []
