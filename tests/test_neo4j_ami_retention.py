@@ -73,8 +73,10 @@ def test_retention_keeps_newest_passing_and_never_touches_used_or_foreign_images
     assert result.kept == [newest, second]
     assert result.in_use == [in_use]
     assert sorted(result.deregistered) == sorted([passing[1][0], passing[2][0], failed])
-    assert result.deprecated == [second]
-    assert requests == [{"ImageId": second, "DeprecateAt": "2026-12-21T00:00:00Z"}]  # now + 30 days
+    assert result.deprecated == [second, in_use]  # superseded, still kept or in use
+    assert requests == [
+        {"ImageId": ami, "DeprecateAt": "2026-12-21T00:00:00Z"} for ami in (second, in_use)
+    ]  # now + 30 days
 
     remaining = {i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]}
     assert {newest, second, in_use, building, foreign, enterprise} <= remaining

@@ -69,16 +69,15 @@ def apply_retention(
     for image in images:
         ami = image["ImageId"]
         status = _tags(image).get("Status")
-        if ami in keep_ids:
+        if status not in ("passed", "failed"):
+            continue  # not smoke-tested yet (a build in progress): leave it alone
+        if ami in keep_ids or ami in used:
+            if ami not in keep_ids:
+                result.in_use.append(ami)
+                log(f"keeping {ami}: an instance still runs it")
             if ami != newest and not image.get("DeprecationTime"):
                 ec2.enable_image_deprecation(ImageId=ami, DeprecateAt=deprecate_at)
                 result.deprecated.append(ami)
-            continue
-        if status not in ("passed", "failed"):
-            continue  # not smoke-tested yet (a build in progress): leave it alone
-        if ami in used:
-            result.in_use.append(ami)
-            log(f"keeping {ami}: an instance still runs it")
             continue
         snapshots = [
             m["Ebs"]["SnapshotId"]
