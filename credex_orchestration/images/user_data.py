@@ -24,10 +24,10 @@ trap 'signal failed' ERR
 _MEMORY_SCRIPT = r"""#!/bin/bash
 # Neo4j memory from this machine's RAM: heap 25 %, page cache 50 % (credex-orchestration).
 set -euo pipefail
-total_mb=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 ))
+total_mb=$(( $(awk '/^MemTotal:/ {print $2}' "${MEMINFO:-/proc/meminfo}") / 1024 ))
 heap_mb=$(( total_mb * 25 / 100 ))
 cache_mb=$(( total_mb * 50 / 100 ))
-conf=/etc/neo4j/neo4j.conf
+conf=${NEO4J_CONF:-/etc/neo4j/neo4j.conf}
 sed -i -E '/^#?server\.memory\.(heap\.initial_size|heap\.max_size|pagecache\.size)=/d' "$conf"
 printf 'server.memory.heap.initial_size=%sm\nserver.memory.heap.max_size=%sm\nserver.memory.pagecache.size=%sm\n' \
   "$heap_mb" "$heap_mb" "$cache_mb" >> "$conf"
@@ -85,6 +85,11 @@ edition=$(echo "$components" | cut -d, -f2 | tr -d ' ')
 STAGE=done
 signal success "$version" "$edition"
 """
+
+
+def memory_script() -> str:
+    """The boot-time memory script the AMI installs (MEMINFO / NEO4J_CONF override its paths for tests)."""
+    return _MEMORY_SCRIPT
 
 
 def _render(template: str, values: dict[str, str]) -> str:
