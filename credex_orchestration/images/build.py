@@ -9,6 +9,7 @@ import contextlib
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -207,7 +208,8 @@ class AmiBuilder:
             "MinCount": 1,
             "MaxCount": 1,
             "UserData": user_data,
-            "ClientToken": f"{run_id}-{purpose}"[:64],
+            # Per launch, so botocore's retries of this call never start a second instance.
+            "ClientToken": f"{purpose}-{uuid.uuid4().hex}",
             "InstanceInitiatedShutdownBehavior": "terminate",
             "MetadataOptions": {"HttpTokens": "required"},
             "TagSpecifications": [

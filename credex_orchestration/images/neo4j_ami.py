@@ -65,8 +65,10 @@ def build_asset(edition: str) -> AssetsDefinition:
             return MaterializeResult(
                 metadata={
                     "ami_id": config.ami_id,
-                    "edition": edition,
                     "version": config.version or "unknown",
+                    "edition": edition,
+                    "source_ami": "",  # not built here
+                    "build_duration_seconds": 0.0,
                     "recorded": True,
                 }
             )
