@@ -376,7 +376,10 @@ class AmiBuilder:
             self.terminate(SMOKE_PURPOSE, run_id)
             self._clear(parameter)
             status = "passed" if result is not None and result.passed else "failed"
-            self.ec2.create_tags(Resources=[ami_id], Tags=[{"Key": "Status", "Value": status}])
+            try:
+                self.ec2.create_tags(Resources=[ami_id], Tags=[{"Key": "Status", "Value": status}])
+            except ClientError as error:  # never mask the smoke test's own outcome or error
+                self.log(f"could not tag {ami_id} Status={status}: {error}")
             self.log(f"smoke test of {ami_id}: {status}")
 
 
