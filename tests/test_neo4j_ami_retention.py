@@ -6,13 +6,15 @@ answers it (the only stand-in here); every other call is moto's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import boto3
 from botocore.exceptions import ClientError
 
-from credex_orchestration.images.retention import apply_retention
+from credex_orchestration.images.definitions import neo4j_ami_retention
+from credex_orchestration.images.retention import apply_retention, sweep_leftover_instances
+from credex_orchestration.images.settings import Neo4jImagesResource
 
 from .support.neo4j_images import base_image
 
@@ -90,3 +92,38 @@ def test_retention_keeps_newest_passing_and_never_touches_used_or_foreign_images
             raise AssertionError(f"snapshot {snapshot} of a deregistered image still exists")
     kept_snapshots = passing[4][1] + passing[0][1]
     assert len(ec2.describe_snapshots(SnapshotIds=kept_snapshots)["Snapshots"]) == len(kept_snapshots)
+
+
+def test_leftover_builder_instances_are_swept_only_when_old(aws_endpoint) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws_endpoint)
+    source = base_image(aws_endpoint)
+    tags = [
+        {"Key": "Purpose", "Value": "neo4j-ami-builder"},
+        {"Key": "BuiltBy", "Value": "credex-orchestration"},
+    ]
+    leftover = ec2.run_instances(
+        ImageId=source, MinCount=1, MaxCount=1, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}]
+    )["Instances"][0]["InstanceId"]
+    other = ec2.run_instances(ImageId=source, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+
+    assert sweep_leftover_instances(ec2, timedelta(hours=2), log=lambda line: None) == []  # may be building
+    later = datetime.now(UTC) + timedelta(hours=3)
+    assert sweep_leftover_instances(ec2, timedelta(hours=2), now=later, log=lambda line: None) == [leftover]
+    states = {
+        i["InstanceId"]: i["State"]["Name"]
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+    }
+    assert states[leftover] == "terminated" and states[other] == "running"
+
+
+def test_retention_job_runs_against_the_configured_region(aws_endpoint) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=aws_endpoint)
+    source = base_image(aws_endpoint)
+    ours = {"BuiltBy": "credex-orchestration", "Neo4jEdition": "enterprise", "Status": "failed"}
+    failed, _ = make_image(ec2, source, "neo4j-enterprise-5.26.1-20260101T000000Z", **ours)
+    result = neo4j_ami_retention.execute_in_process(
+        resources={"neo4j_images": Neo4jImagesResource(endpoint_url=aws_endpoint, region=REGION)}
+    )
+    assert result.success
+    assert ec2.describe_images(ImageIds=[failed])["Images"] == []

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .build import BUILT_BY
+from .build import BUILDER_PURPOSE, BUILT_BY, LIVE_STATES, SMOKE_PURPOSE
 
 LogFn = Callable[[str], None]
 
@@ -91,3 +91,29 @@ def apply_retention(
             result.deleted_snapshots.append(snapshot)
         log(f"deregistered {ami} ({status}) and deleted snapshot(s) {', '.join(snapshots) or 'none'}")
     return result
+
+
+def sweep_leftover_instances(
+    ec2: Any, max_age: timedelta, *, now: datetime | None = None, log: LogFn = print
+) -> list[str]:
+    """Terminate builder / smoke-test instances older than `max_age`: leftovers of runs killed outright
+    (SIGKILL skips the builder's own cleanup). Younger ones may belong to a build in progress."""
+    now = now or datetime.now(UTC)
+    pages = ec2.get_paginator("describe_instances").paginate(
+        Filters=[
+            {"Name": "tag:Purpose", "Values": [BUILDER_PURPOSE, SMOKE_PURPOSE]},
+            {"Name": "tag:BuiltBy", "Values": [BUILT_BY]},
+            {"Name": "instance-state-name", "Values": list(LIVE_STATES)},
+        ]
+    )
+    stale = [
+        i["InstanceId"]
+        for page in pages
+        for r in page["Reservations"]
+        for i in r["Instances"]
+        if now - i["LaunchTime"] > max_age
+    ]
+    if stale:
+        ec2.terminate_instances(InstanceIds=stale)
+        log(f"terminated leftover AMI builder / smoke-test instance(s) {', '.join(stale)}")
+    return stale
