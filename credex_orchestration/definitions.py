@@ -8,7 +8,9 @@ from pathlib import Path
 
 from dagster import Definitions, EnvVar
 
+from .databases import definitions as databases
 from .environments import Environments, load_environments
+from .images import definitions as images
 from .infrastructure import definitions as infrastructure
 from .resources import AwsResource, TerraformResource
 from .triggers import definitions as triggers
@@ -38,6 +40,8 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
         infrastructure.build(environments),
         verification.build(environments),
         triggers.build(environments),
+        images.build(environments),
+        databases.build(environments),
     ]
     return Definitions.merge(*areas, Definitions(resources={**default_resources(), **(resources or {})}))
 

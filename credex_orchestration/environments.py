@@ -207,6 +207,8 @@ class Environment(_Model):
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")
     verification: VerificationSettings = VerificationSettings()
     triggers: TriggerSettings = TriggerSettings()
+    backups: BackupSettings = Field(default_factory=lambda: BackupSettings())
+    database_rollout: DatabaseRolloutSettings = Field(default_factory=lambda: DatabaseRolloutSettings())
 
     @model_validator(mode="after")
     def _production_is_verified(self) -> Environment:
@@ -335,3 +337,25 @@ def load_environments(path: Path | str | None = None) -> Environments:
     except yaml.YAMLError as error:
         raise EnvironmentsFileError(f"{source}: not valid YAML: {error}") from None
     return parse_environments(raw, source)
+
+
+class BackupSettings(_Model):
+    """Scheduled EBS snapshots of the Neo4j data volumes and how long they are kept."""
+
+    enabled: bool = Field(True, description="Whether the daily backup schedule snapshots this environment.")
+    cron: str = Field("0 2 * * *", description="When the daily backup runs (UTC; after the 00:00 DCO).")
+    keep_daily: int = Field(7, ge=1, le=90, description="Newest daily snapshots kept per volume.")
+    keep_weekly: int = Field(4, ge=0, le=104, description="Weekly snapshots (newest of each week) kept beyond.")
+    max_age_hours: float = Field(28, gt=0, description="The freshness check fails when the newest is older.")
+    snapshot_timeout_seconds: float = Field(1800, gt=0)
+    poll_interval_seconds: float = Field(15, gt=0)
+
+
+class DatabaseRolloutSettings(_Model):
+    """How a Neo4j instance replacement waits for each instance to be healthy before the next."""
+
+    health_timeout_seconds: float = Field(900, gt=0)
+    poll_interval_seconds: float = Field(15, gt=0)
+
+
+Environment.model_rebuild()

@@ -45,6 +45,18 @@ class AppDeployConfig(DeployConfig):
     )
 
 
+class DatabasesDeployConfig(DeployConfig):
+    """The databases' deploy refuses to replace a Neo4j instance or data volume unless this allows it."""
+
+    allow_database_replacement: bool = Field(
+        default=False,
+        description=(
+            "Allow a plan that destroys or replaces a Neo4j instance or data volume. The data volumes are "
+            "snapshotted first, then LedgerSpace and SearchSpace are replaced one at a time."
+        ),
+    )
+
+
 def op_name(environment: str, component: str) -> str:
     """Op name of asset `<environment>/<component>` (Dagster joins key parts with `__`)."""
     return f"{environment}__{component}"

@@ -3,6 +3,7 @@
 from typing import Any
 
 from dagster import (
+    AssetCheckKey,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -10,13 +11,16 @@ from dagster import (
     MaterializeResult,
     asset,
 )
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from ..databases.rollout import deploy_databases
 from ..environments import Environment
+from ..images.neo4j_ami import SMOKE_CHECK
 from ..resources import AwsResource, TerraformResource
 from ..triggers.production_guard import guard_deploy
 from . import connectors
-from .config import DeployConfig
-from .terraform_step import deploy_component, read_outputs
+from .config import DatabasesDeployConfig
+from .terraform_step import read_outputs
 
 OUTPUTS = (
     "ledgerspace_instance_id",
@@ -38,22 +42,29 @@ def ami_key(edition: str) -> AssetKey:
 
 
 def pinned_ami(environment: Environment, instance: DagsterInstance) -> str:
-    """The AMI the environment runs: pinned in the environments file, else the latest `neo4j_ami` record.
+    """The AMI the environment runs: pinned in the environments file, else the latest passing `neo4j_ami`.
 
-    Never a "most recent" lookup in AWS: the id comes from a record someone can read and review.
+    Never a "most recent" lookup in AWS: the id comes from a record someone can read and review, and only
+    from a materialisation whose smoke test passed (a failed one is tagged Status=failed and never used).
     """
     if environment.neo4j.ami_id:
         return environment.neo4j.ami_id
     key = ami_key(environment.neo4j.edition)
-    event = instance.get_latest_materialization_event(key)
-    materialization = event.asset_materialization if event else None
-    ami = materialization.metadata.get("ami_id") if materialization else None
-    if ami is None:
-        raise NoNeo4jImage(
-            f"{environment.name}/databases needs a Neo4j {environment.neo4j.edition} AMI: materialise "
-            f"{key.to_user_string()} or pin neo4j.ami_id for {environment.name} in the environments file"
+    passed_runs = {
+        record.run_id
+        for record in instance.event_log_storage.get_asset_check_execution_history(
+            AssetCheckKey(key, SMOKE_CHECK), limit=100, status={AssetCheckExecutionRecordStatus.SUCCEEDED}
         )
-    return str(ami.value)
+    }
+    for record in instance.fetch_materializations(key, limit=100).records:
+        materialization = record.asset_materialization
+        ami = materialization.metadata.get("ami_id") if materialization else None
+        if ami is not None and record.run_id in passed_runs:
+            return str(ami.value)
+    raise NoNeo4jImage(
+        f"{environment.name}/databases needs a Neo4j {environment.neo4j.edition} AMI whose smoke test passed: "
+        f"materialise {key.to_user_string()} or pin neo4j.ami_id for {environment.name} in the environments file"
+    )
 
 
 def variables(environment: Environment, upstream: dict[str, Any], ami_id: str) -> dict[str, Any]:
@@ -80,14 +91,17 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         description=f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}.",
     )
     def databases(
-        context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource
+        context: AssetExecutionContext,
+        config: DatabasesDeployConfig,
+        terraform: TerraformResource,
+        aws: AwsResource,
     ) -> MaterializeResult:
         guard_deploy(context, environment, "databases", config)
         upstream = read_outputs(environment, "connectors", terraform, READS)
         ami_id = pinned_ami(environment, context.instance)
         context.log.info(f"{environment.name}/databases uses Neo4j AMI {ami_id}")
-        return deploy_component(
-            context, environment, "databases", terraform, aws, variables(environment, upstream, ami_id)
+        return deploy_databases(
+            context, environment, terraform, aws, variables(environment, upstream, ami_id), config
         )
 
     return databases

@@ -1,0 +1,62 @@
+"""The destructive-plan guard: a plan that destroys or replaces a Neo4j instance or data volume is refused.
+
+Replacing an instance or its volume loses the database (the old system's mistake 6: a new AMI or licence
+change silently replaced instances). Protected: every `aws_instance` and `aws_ebs_volume`, and any resource
+named ledgerspace/searchspace[_data_volume] (the fixture roots model them as `terraform_data`).
+"""
+
+import re
+
+from ..environments import Environment
+from ..lib.terraform import PlanSummary
+
+PROTECTED_TYPES = ("aws_instance", "aws_ebs_volume")
+_PROTECTED_NAME = re.compile(r"^(ledgerspace|searchspace)(_data_volume)?$")
+ALLOW_FLAG = "allow_database_replacement"
+
+
+class DestructivePlanRefused(RuntimeError):
+    """The plan would destroy or replace a Neo4j instance or data volume and the run did not allow it."""
+
+
+def _resource(address: str) -> tuple[str, str]:
+    """(type, name) of an address, ignoring modules and instance keys."""
+    parts = [part for part in re.sub(r"\[[^\]]*\]", "", address).split(".") if part]
+    while parts and parts[0] in ("module", "data"):
+        parts = parts[2:] if parts[0] == "module" else parts[1:]
+    return (parts[0], parts[1]) if len(parts) >= 2 else ("", address)
+
+
+def is_protected(address: str) -> bool:
+    kind, name = _resource(address)
+    return kind in PROTECTED_TYPES or bool(_PROTECTED_NAME.match(name))
+
+
+def space_of(address: str) -> str | None:
+    name = _resource(address)[1]
+    if "ledgerspace" in name:
+        return "LedgerSpace"
+    if "searchspace" in name:
+        return "SearchSpace"
+    return None
+
+
+def protected_changes(plan: PlanSummary) -> list[str]:
+    """`<action>: <address>` of every planned destroy or replace of a protected resource."""
+    return [
+        f"{change.action}: {change.address}"
+        for change in plan.changes
+        if change.action in ("delete", "replace") and is_protected(change.address)
+    ]
+
+
+def refusal(environment: Environment, changes: list[str]) -> DestructivePlanRefused:
+    listed = "\n  ".join(changes)
+    return DestructivePlanRefused(
+        f"{environment.name}/databases: the plan would destroy or replace Neo4j data:\n  {listed}\n"
+        f"Nothing was applied. To replace them (data volumes are snapshotted first, then LedgerSpace and "
+        f"SearchSpace are replaced one at a time), run again with "
+        f"ops.{environment.name}__databases.config.{ALLOW_FLAG}: true"
+        + (f" and confirm_environment: {environment.name}" if environment.is_production else "")
+        + "."
+    )
