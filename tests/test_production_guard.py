@@ -10,7 +10,7 @@ import json
 
 import boto3
 import pytest
-from dagster import AssetKey, AssetMaterialization, DagsterInstance, SensorResult, build_sensor_context
+from dagster import AssetKey, DagsterInstance, SensorResult, build_sensor_context
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.infrastructure.config import deploy_run_config
@@ -21,15 +21,19 @@ from credex_orchestration.triggers.resources import CredexCoreRepository
 
 from .support.git_remote import GitRemote
 from .support.runs import latest_metadata, step_failure, succeeded_steps
-from .support.triggers import trigger_environments
 
 AMI = "ami-0123456789abcdef0"
 
 
 @pytest.fixture
 def environments(tmp_path):
-    """The checked-in environments without quiet windows, so ticks behave the same at any hour."""
-    return trigger_environments(tmp_path)
+    """The checked-in environments without quiet windows, so ticks behave the same at any hour; production's
+    AMI is pinned (this test is about the guard, not the AMI pipeline)."""
+    from .support.environments import local_environments
+
+    overrides = {name: {"triggers.quiet_windows_utc": []} for name in ("development", "staging", "production")}
+    overrides["production"]["neo4j.ami_id"] = AMI
+    return local_environments(tmp_path, overrides)
 
 
 @pytest.fixture
@@ -47,9 +51,6 @@ def deploy(environments, terraform, tmp_path, aws_endpoint):
         environments, resources={"terraform": terraform, "aws": aws, "credex_core": repository}
     )
     instance = DagsterInstance.ephemeral()
-    instance.report_runless_asset_event(
-        AssetMaterialization(asset_key=AssetKey(["neo4j_ami", "enterprise"]), metadata={"ami_id": AMI})
-    )
     ecr = boto3.client("ecr", endpoint_url=aws_endpoint, region_name="af-south-1")
     ecr.create_repository(repositoryName="credex-core-production")
 
