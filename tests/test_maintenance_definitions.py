@@ -50,12 +50,37 @@ def _log_groups(session) -> set[str]:
     return {g["logGroupName"] for g in session.client("logs").describe_log_groups()["logGroups"]}
 
 
-def test_deploy_with_run_cleanup_deletes_development_orphans_after_the_app(dagster, environments) -> None:
+def test_deploy_cleans_up_only_when_asked_by_hand_and_after_the_app(dagster, environments) -> None:
     dev, staging = environments["development"], environments["staging"]
     logs = dagster.session.client("logs")
-    logs.create_log_group(logGroupName="/ecs/credex-core-old-development", tags=dict(naming.common_tags(dev, "app")))
-    logs.create_log_group(logGroupName=naming.log_group(staging), tags=dict(naming.common_tags(staging, "app")))
-    result = dagster("deploy_development", deploy_run_config(dev, git_sha="abc1234", run_cleanup=True))
+    logs.create_log_group(
+        logGroupName="/ecs/credex-core-old-development", tags=dict(naming.common_tags(dev, "app"))
+    )
+    logs.create_log_group(
+        logGroupName=naming.log_group(staging), tags=dict(naming.common_tags(staging, "app"))
+    )
+    everything = {"/ecs/credex-core-old-development", naming.log_group(staging)}
+
+    # use_existing_resources with nothing of ours in AWS imports nothing; without run_cleanup nothing is deleted.
+    first = dagster(
+        "deploy_development", deploy_run_config(dev, git_sha="abc1234", use_existing_resources=True)
+    )
+    assert first.success and "skipped" in _evaluations(first)["orphan_cleanup"].metadata
+    assert latest_metadata(dagster.instance, "development", "connectors")["imported_existing"] == []
+    assert _log_groups(dagster.session) == everything
+
+    # A sensor-triggered run never deletes, even with run_cleanup on.
+    pushed = dagster(
+        "deploy_development",
+        deploy_run_config(dev, run_cleanup=True),
+        tags={"credex/trigger": "branch-push"},
+    )
+    evaluation = _evaluations(pushed)["orphan_cleanup"]
+    assert not evaluation.passed and "branch push" in evaluation.metadata["refused"].value
+    assert _log_groups(dagster.session) == everything
+
+    # By hand with run_cleanup: development's orphan goes, staging's stays.
+    result = dagster("deploy_development", deploy_run_config(dev, run_cleanup=True))
     assert result.success
     evaluation = _evaluations(result)["orphan_cleanup"]
     assert evaluation.passed
@@ -65,48 +90,21 @@ def test_deploy_with_run_cleanup_deletes_development_orphans_after_the_app(dagst
     assert _log_groups(dagster.session) == {naming.log_group(staging)}
 
 
-def test_deploy_without_run_cleanup_deletes_nothing(dagster, environments) -> None:
+def test_use_existing_resources_refuses_an_import_the_root_cannot_take(
+    dagster, environments, terraform
+) -> None:
+    """A VPC exists under development's name; the fixture root has no aws_vpc.main, so the import is refused
+    before Terraform imports anything, and the step names the address and the root."""
     dev = environments["development"]
-    dagster.session.client("logs").create_log_group(
-        logGroupName="/ecs/credex-core-old-development", tags=dict(naming.common_tags(dev, "app"))
-    )
-    result = dagster("deploy_development", deploy_run_config(dev, git_sha="abc1234"))
-    assert result.success and "skipped" in _evaluations(result)["orphan_cleanup"].metadata
-    assert _log_groups(dagster.session) == {"/ecs/credex-core-old-development"}
-
-
-def test_sensor_triggered_deploy_never_deletes(dagster, environments) -> None:
-    dev = environments["development"]
-    dagster.session.client("logs").create_log_group(
-        logGroupName="/ecs/credex-core-old-development", tags=dict(naming.common_tags(dev, "app"))
-    )
-    result = dagster(
-        "deploy_development",
-        deploy_run_config(dev, git_sha="abc1234", run_cleanup=True),
-        tags={"credex/trigger": "branch-push"},
-    )
-    evaluation = _evaluations(result)["orphan_cleanup"]
-    assert not evaluation.passed and "branch push" in evaluation.metadata["refused"].value
-    assert _log_groups(dagster.session) == {"/ecs/credex-core-old-development"}
-
-
-def test_use_existing_resources_imports_before_planning_or_refuses_clearly(dagster, environments, terraform) -> None:
-    dev = environments["development"]
-    result = dagster("deploy_development", deploy_run_config(dev, git_sha="abc1234", use_existing_resources=True))
-    assert result.success  # nothing exists in AWS yet: nothing imported
-    assert latest_metadata(dagster.instance, "development", "connectors")["imported_existing"] == []
-    # A VPC exists under development's name: the fixture root has no aws_vpc.main, so the import is refused
-    # before Terraform imports anything, and the step says which address and root.
     vpc = dagster.session.client("ec2").create_vpc(
         CidrBlock="10.1.0.0/16", TagSpecifications=tag_spec("vpc", dev, Name=naming.vpc(dev))
     )["Vpc"]["VpcId"]
-    state_before = terraform.workspace(dev, "connectors").state_list()
     failed = dagster("deploy_development", deploy_run_config(dev, use_existing_resources=True))
     assert not failed.success
     message = step_failure(failed, "development__connectors")
     assert "aws_vpc.main: no resource block aws_vpc.main" in message and "nothing imported" in message
-    assert terraform.workspace(dev, "connectors").state_list() == state_before
-    assert vpc not in str(state_before)
+    assert terraform.workspace(dev, "connectors").state_list() == []
+    assert vpc in message or "aws_vpc.main" in message
 
 
 def test_cleanup_job_dry_run_reports_and_production_needs_confirmation(dagster, environments) -> None:
@@ -120,11 +118,15 @@ def test_cleanup_job_dry_run_reports_and_production_needs_confirmation(dagster, 
     metadata = output.event_specific_data.metadata
     assert metadata["dry_run"].value is True and metadata["orphans"].value == 1
     (row,) = metadata["resources"].value.records
-    assert row.data["id"] == "/ecs/credex-core-old-development" and "Environment=development" in row.data["tags"]
+    assert (
+        row.data["id"] == "/ecs/credex-core-old-development" and "Environment=development" in row.data["tags"]
+    )
     assert row.data["status"] == "would delete (dry run)" and row.data["age_days"] != ""
     assert _log_groups(dagster.session) == {"/ecs/credex-core-old-development"}
 
-    refused = dagster("cleanup_production", {"ops": {"production__cleanup": {"config": {"run_cleanup": True}}}})
+    refused = dagster(
+        "cleanup_production", {"ops": {"production__cleanup": {"config": {"run_cleanup": True}}}}
+    )
     assert not refused.success
     assert "confirm_environment set to 'production'" in step_failure(refused)
 
@@ -135,7 +137,9 @@ def test_maintenance_checks_report_key_ids_and_stale_policy(dagster, environment
     iam.create_user(UserName=naming.deployment_user(dev))
     key = iam.create_access_key(UserName=naming.deployment_user(dev))["AccessKey"]
     result = dagster("maintenance_checks")
-    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+    evaluations = {
+        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
+    }
     rotation = evaluations[("development/deployment_user", "access_key_rotation")]
     assert rotation.passed and rotation.metadata["keys"].value[0]["key_id"] == key["AccessKeyId"]
     assert key["SecretAccessKey"] not in str(rotation.metadata)
