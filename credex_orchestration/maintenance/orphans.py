@@ -253,17 +253,21 @@ def environment_tokens(environment: Environment) -> set[str]:
 
 def name_mismatch(candidate: Candidate, environment: Environment, environments: Environments) -> str | None:
     """Why a resource's name says another environment than its Environment tag, else None."""
-    words = set(re.split(r"[-_/.: ]+", candidate.name.lower()))
-    own = environment_tokens(environment)
-    if words & own:
+    name = candidate.name.lower()
+    if _names_any(name, environment_tokens(environment)):
         return None
     for other in environments.values():
-        if other.name != environment.name and words & environment_tokens(other):
+        if other.name != environment.name and _names_any(name, environment_tokens(other)):
             return (
                 f"{candidate.kind} {candidate.resource_id} is named {candidate.name!r} (environment "
                 f"{other.name}) but tagged Environment={candidate.tags.get('Environment')}"
             )
     return None
+
+
+def _names_any(name: str, tokens: set[str]) -> bool:
+    """Whether a token appears in the name as a whole word (`model_001` in `credex-vpc-model-001`)."""
+    return any(re.search(rf"(^|[-_/.: ]){re.escape(token)}($|[-_/.: ])", name) for token in tokens)
 
 
 def now_utc() -> datetime:
