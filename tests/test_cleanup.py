@@ -109,3 +109,37 @@ def test_refusals_delete_nothing(world, environments, terraform) -> None:
         run_cleanup(world.session, terraform, dev, environments, delete=True)
     assert before <= _vpcs(world.session)
     assert naming.ecr_repository(dev) in _repositories(world.session)
+
+
+def test_names_are_matched_to_environments_as_whole_words(tmp_path) -> None:
+    import yaml
+
+    from credex_orchestration.environments import DEFAULT_ENVIRONMENTS_FILE, parse_environments
+    from credex_orchestration.maintenance.orphans import Candidate, name_mismatch, parse_arn
+
+    raw = yaml.safe_load(DEFAULT_ENVIRONMENTS_FILE.read_text())
+    model = dict(raw["environments"]["development"], branch="model", domain="model.mycredex.dev")
+    model["network"] = {"vpc_cidr": "10.7.0.0/16"}
+    model["state"] = {"backend": "local"}
+    raw["environments"]["model_001"] = model
+    environments = parse_environments(raw, tmp_path / "environments.yaml")
+    dev, model_env = environments["development"], environments["model_001"]
+
+    def named(name: str, env) -> str | None:
+        return name_mismatch(
+            Candidate("ec2:vpc", "vpc-1", "arn", name, {"Environment": env.name}), env, environments
+        )
+
+    assert named("credex-vpc-model-001", model_env) is None
+    assert "environment model_001" in named("credex-vpc-model-001", dev)
+    assert "environment development" in named("neo4j_dev_secrets", model_env)
+    assert named("credex-core-developments-archive", model_env) is None  # not a whole word
+    assert parse_arn("arn:aws:ec2:af-south-1:1:security-group/sg-1") == ("ec2:security-group", "sg-1")
+    assert parse_arn("arn:aws:logs:af-south-1:1:log-group:/ecs/credex-core-dev:*") == (
+        "logs:log-group",
+        "/ecs/credex-core-dev",
+    )
+    assert parse_arn("arn:aws:s3:::credex-terraform-state-development") == (
+        "s3:bucket",
+        "credex-terraform-state-development",
+    )
