@@ -96,6 +96,9 @@ def _create_environment(session, env) -> dict[str, str]:
         serviceName=naming.ecs_service(env),
         taskDefinition=naming.task_family(env),
     )
+    ids["app_secret"] = session.client("secretsmanager").create_secret(
+        Name=naming.app_secret(env), SecretString="{}", Tags=tags(env, "app")
+    )["ARN"]
     session.client("logs").create_log_group(
         logGroupName=naming.log_group(env), tags=dict(naming.common_tags(env, "app"))
     )
@@ -140,6 +143,7 @@ def test_discovery_maps_each_resource_to_its_address_and_skips_what_state_has(aw
         "aws_ecs_cluster.main": "credex-cluster-development",
         "aws_ecs_service.app": "credex-cluster-development/credex-core-service-development",
         "aws_cloudwatch_log_group.app": "/ecs/credex-core-development",
+        "aws_secretsmanager_secret.app": dev["app_secret"],
     }
     verify_exist(session, env, [ImportTarget(a, i) for a, i in {**connectors, **databases, **app}.items()])
 

@@ -106,7 +106,7 @@ def test_policy_per_component_is_scoped_and_has_no_wildcard_actions(tmp_path: Pa
     (secret,) = _granting(policy, "databases", "secretsmanager:CreateSecret")
     assert "arn:aws:secretsmanager:*:*:secret:neo4j_*_secrets-*" in secret["Resource"]
     (passrole,) = _granting(policy, "databases", "iam:PassRole")
-    assert passrole["Resource"] == "arn:aws:iam::*:role/credex-core-*"
+    assert passrole["Resource"] == ["arn:aws:iam::*:role/credex-core-*", "arn:aws:iam::*:role/credex-neo4j-*"]
     assert passrole["Condition"]["StringEquals"]["iam:PassedToService"]
     assert not _granting(policy, "databases", "ecs:CreateService")
     (service,) = _granting(policy, "app", "ecs:UpdateService")
@@ -137,5 +137,45 @@ def test_the_checked_in_policy_is_current_for_this_repository() -> None:
 
 
 def test_the_table_covers_the_types_of_the_real_roots() -> None:
-    interface = ["aws_vpc", "aws_subnet", "aws_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_route_table", "aws_route_table_association", "aws_route", "aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_lb", "aws_lb_target_group", "aws_lb_listener", "aws_acm_certificate", "aws_acm_certificate_validation", "aws_route53_record", "data.aws_route53_zone", "aws_ecr_repository", "aws_ecr_lifecycle_policy", "aws_key_pair", "aws_instance", "aws_ebs_volume", "aws_volume_attachment", "aws_secretsmanager_secret", "aws_secretsmanager_secret_version", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_instance_profile", "aws_ecs_cluster", "aws_ecs_service", "aws_ecs_task_definition", "aws_cloudwatch_log_group", "aws_cloudwatch_metric_alarm", "random_password", "data.aws_caller_identity", "data.aws_ami", "data.aws_availability_zones"]
+    interface = [
+        "aws_vpc",
+        "aws_subnet",
+        "aws_internet_gateway",
+        "aws_nat_gateway",
+        "aws_eip",
+        "aws_route_table",
+        "aws_route_table_association",
+        "aws_route",
+        "aws_security_group",
+        "aws_vpc_security_group_ingress_rule",
+        "aws_vpc_security_group_egress_rule",
+        "aws_lb",
+        "aws_lb_target_group",
+        "aws_lb_listener",
+        "aws_acm_certificate",
+        "aws_acm_certificate_validation",
+        "aws_route53_record",
+        "data.aws_route53_zone",
+        "aws_ecr_repository",
+        "aws_ecr_lifecycle_policy",
+        "aws_key_pair",
+        "aws_instance",
+        "aws_ebs_volume",
+        "aws_volume_attachment",
+        "aws_secretsmanager_secret",
+        "aws_secretsmanager_secret_version",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_iam_instance_profile",
+        "aws_ecs_cluster",
+        "aws_ecs_service",
+        "aws_ecs_task_definition",
+        "aws_cloudwatch_log_group",
+        "aws_cloudwatch_metric_alarm",
+        "random_password",
+        "data.aws_caller_identity",
+        "data.aws_ami",
+        "data.aws_availability_zones",
+    ]
     assert [t for t in interface if t not in TABLE] == []

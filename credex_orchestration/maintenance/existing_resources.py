@@ -211,6 +211,13 @@ def discover_app(session: AwsSession, env: Environment) -> list[Found]:
                         tags,
                     )
                 )
+    secret = _first(
+        lambda: [session.client("secretsmanager").describe_secret(SecretId=naming.app_secret(env))]
+    )
+    if secret:
+        found.append(
+            Found("aws_secretsmanager_secret.app", secret["ARN"], secret["Name"], _tags(secret.get("Tags")))
+        )
     groups = logs.describe_log_groups(logGroupNamePrefix=naming.log_group(env))["logGroups"]
     for group in groups:
         if group["logGroupName"] == naming.log_group(env):

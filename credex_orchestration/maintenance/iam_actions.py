@@ -33,10 +33,16 @@ _ELB_READ = ("elasticloadbalancing:DescribeTags",)
 _LB = "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/credex-alb-*/*"
 _TG = "arn:aws:elasticloadbalancing:*:*:targetgroup/credex-tg-*/*"
 _LISTENER = "arn:aws:elasticloadbalancing:*:*:listener/app/credex-alb-*/*"
-_ROLE = "arn:aws:iam::*:role/credex-core-*"
+# The roots' roles: credex-core-{execution,task}-role-<env> (app), credex-neo4j-role-<env> (databases).
+_ROLES = ("arn:aws:iam::*:role/credex-core-*", "arn:aws:iam::*:role/credex-neo4j-*")
+_PROFILES = (
+    "arn:aws:iam::*:instance-profile/credex-neo4j-*",
+    "arn:aws:iam::*:instance-profile/credex-core-*",
+)
 _SECRETS = (
     "arn:aws:secretsmanager:*:*:secret:neo4j_*_secrets-*",
     "arn:aws:secretsmanager:*:*:secret:credex-core-*",
+    "arn:aws:secretsmanager:*:*:secret:credex-neo4j-*",
 )
 _ZONE = ("arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*")
 _SERVICE_ROLE_TYPES = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com")
@@ -291,20 +297,20 @@ TABLE: dict[str, Permissions] = {
         ),
         update=("iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole"),
         delete=("iam:DeleteRole",),
-        resources=(_ROLE,),
+        resources=_ROLES,
     ),
     "aws_iam_role_policy": Permissions(
         create=("iam:PutRolePolicy",),
         read=("iam:GetRolePolicy",),
         update=("iam:PutRolePolicy",),
         delete=("iam:DeleteRolePolicy",),
-        resources=(_ROLE,),
+        resources=_ROLES,
     ),
     "aws_iam_role_policy_attachment": Permissions(
         create=("iam:AttachRolePolicy",),
         read=("iam:ListAttachedRolePolicies",),
         delete=("iam:DetachRolePolicy",),
-        resources=(_ROLE,),
+        resources=_ROLES,
     ),
     "aws_iam_instance_profile": Permissions(
         create=(
@@ -316,7 +322,7 @@ TABLE: dict[str, Permissions] = {
         read=("iam:GetInstanceProfile",),
         update=("iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:PassRole"),
         delete=("iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile"),
-        resources=("arn:aws:iam::*:instance-profile/credex-core-*", _ROLE),
+        resources=(*_PROFILES, *_ROLES),
     ),
     "data.aws_iam_policy_document": NO_PERMISSIONS,
     "data.aws_caller_identity": NO_PERMISSIONS,
@@ -347,7 +353,7 @@ TABLE: dict[str, Permissions] = {
         read=("ecs:DescribeTaskDefinition",),
         update=("ecs:RegisterTaskDefinition", "ecs:TagResource", "iam:PassRole"),
         delete=("ecs:DeregisterTaskDefinition",),
-        resources=("arn:aws:ecs:*:*:task-definition/credex-core-*:*", _ROLE),
+        resources=("arn:aws:ecs:*:*:task-definition/credex-core-*:*",),
     ),
     "aws_cloudwatch_log_group": Permissions(
         create=("logs:CreateLogGroup", "logs:TagResource", "logs:PutRetentionPolicy"),
@@ -388,5 +394,6 @@ UNSCOPED = {
     "ecr:DescribeRepositories",
 }
 
-# Services whose roles the deploy passes (iam:PassRole is limited to these).
+# Services whose roles the deploy passes (iam:PassRole is limited to these), and the roles it may pass.
 PASS_ROLE_TO = _SERVICE_ROLE_TYPES
+PASSABLE_ROLES = _ROLES

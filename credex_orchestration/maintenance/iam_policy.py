@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..environments import COMPONENTS, PROJECT_ROOT
-from .iam_actions import PASS_ROLE_TO, TABLE, UNSCOPED, Permissions
+from .iam_actions import PASS_ROLE_TO, PASSABLE_ROLES, TABLE, UNSCOPED, Permissions
 
 POLICY_FILE = PROJECT_ROOT / "docs" / "deploy" / "credex-permissions.json"
 DEFAULT_ROOTS = PROJECT_ROOT / "terraform"
@@ -169,7 +169,7 @@ def component_policy(types: Iterable[str]) -> dict[str, Any]:
             _statement(
                 "PassOwnRoles",
                 ["iam:PassRole"],
-                ["arn:aws:iam::*:role/credex-core-*"],
+                PASSABLE_ROLES,
                 {"StringEquals": {"iam:PassedToService": list(PASS_ROLE_TO)}},
             )
         )
