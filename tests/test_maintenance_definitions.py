@@ -153,3 +153,17 @@ def test_maintenance_checks_report_key_ids_and_stale_policy(dagster, environment
     assert [d.key_id for d in due] == [key["AccessKeyId"]]
     assert "credex-core-development-deployment: access key" in due[0].describe()
     assert key["SecretAccessKey"] not in due[0].describe()
+
+
+def test_unlock_job_reports_a_free_state_and_refuses_an_unknown_component(dagster) -> None:
+    """The lock paths themselves (fresh, held by a run, stale) are in test_state_lock.py, on a real lock."""
+    config = {"component": "connectors", "reason": "stuck deploy"}
+    result = dagster("unlock_development", {"ops": {"development__unlock": {"config": config}}})
+    assert result.success and result.output_for_node("development__unlock") is False
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    metadata = output.event_specific_data.metadata
+    assert metadata["reason"].value == "the state is not locked" and metadata["unlocked"].value is False
+    bad = dagster(
+        "unlock_development", {"ops": {"development__unlock": {"config": {**config, "component": "network"}}}}
+    )
+    assert not bad.success and "unknown component 'network'" in step_failure(bad)
