@@ -12,6 +12,7 @@ from .databases import definitions as databases
 from .environments import Environments, load_environments
 from .images import definitions as images
 from .infrastructure import definitions as infrastructure
+from .maintenance import definitions as maintenance
 from .resources import AwsResource, TerraformResource
 from .triggers import definitions as triggers
 from .triggers.resources import CredexCoreRepository, Neo4jPackageIndex
@@ -42,6 +43,7 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
         triggers.build(environments),
         images.build(environments),
         databases.build(environments),
+        maintenance.build(environments),
     ]
     return Definitions.merge(*areas, Definitions(resources={**default_resources(), **(resources or {})}))
 

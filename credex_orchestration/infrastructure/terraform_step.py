@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from ..environments import Environment
 from ..lib.redact import Redactor
 from ..lib.terraform import Output, PlanSummary, TerraformWorkspace
+from ..maintenance.existing_resources import import_before_plan
 from ..resources import AwsResource, TerraformResource
 
 
@@ -79,6 +80,7 @@ def deploy_component(
 ) -> MaterializeResult:
     """Plan the component's root into a saved plan and apply it only when it has changes."""
     workspace = open_workspace(environment, component, terraform, aws)
+    imported = import_before_plan(context, environment, component, terraform, aws, workspace, variables)
     workspace.prepare()
     plan = workspace.plan(terraform.plan_path(environment, component, context.run_id), variables)
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
@@ -96,5 +98,6 @@ def deploy_component(
             "applied": plan.has_changes,
             **plan_metadata(plan),
             **output_metadata(outputs),
+            **imported,
         }
     )

@@ -149,11 +149,11 @@ class CommandResult:
 
 
 _LOCK_FIELDS = {
-    "lock_id": r"ID:\s*(\S+)",
-    "path": r"Path:\s*(.+)",
-    "operation": r"Operation:\s*(\S+)",
-    "who": r"Who:\s*(.+)",
-    "created": r"Created:\s*(.+)",
+    "lock_id": r"^\s*ID:\s*(\S+)",
+    "path": r"^\s*Path:\s*(.+)",
+    "operation": r"^\s*Operation:\s*(\S+)",
+    "who": r"^\s*Who:\s*(.+)",
+    "created": r"^\s*Created:\s*(.+)",
 }
 
 
@@ -164,7 +164,7 @@ def parse_lock_info(text: str) -> LockInfo | None:
     block = text[text.index("Lock Info") :]
     values = {}
     for name, pattern in _LOCK_FIELDS.items():
-        match = re.search(pattern, block)
+        match = re.search(pattern, block, flags=re.M)
         values[name] = match.group(1).strip() if match else "unknown"
     return LockInfo(**values)
 

@@ -1,0 +1,151 @@
+"""Maintenance jobs per environment: `cleanup_<env>` (dry run unless asked) and `unlock_<env>`."""
+
+import getpass
+from datetime import timedelta
+
+from dagster import (
+    Config,
+    MetadataValue,
+    OpExecutionContext,
+    Output,
+    TableColumn,
+    TableRecord,
+    TableSchema,
+    job,
+    op,
+)
+from pydantic import Field
+
+from ..environments import COMPONENTS, Environment, Environments
+from ..resources import AwsResource, TerraformResource
+from .cleanup import CleanupReport, run_cleanup
+from .state_lock import force_unlock_if_stale
+
+_COLUMNS = ("type", "id", "name", "tags", "age_days", "status")
+
+
+class CleanupConfig(Config):
+    run_cleanup: bool = Field(False, description="Delete the orphans; off: a dry run that only reports them.")
+    confirm_environment: str = Field(
+        "", description="Production only: type the environment's name to delete."
+    )
+    retry_attempts: int = Field(
+        5, ge=1, le=20, description="Attempts per deletion (dependencies clear in between)."
+    )
+    retry_delay_seconds: float = Field(5.0, ge=0, le=300)
+
+
+class UnlockConfig(Config):
+    component: str = Field(description="connectors, databases or app: whose workspace lock to release.")
+    reason: str = Field(description="Why the lock is released; recorded with the unlock.")
+    min_age_minutes: float = Field(60, ge=0, description="Refuse a lock younger than this.")
+    expected_lock_id: str = Field("", description="When set, refuse unless the current lock has this ID.")
+
+
+def report_metadata(report: CleanupReport) -> dict:
+    """The orphan table (type, id, name, tags, age) and what happened to each."""
+    schema = TableSchema(columns=[TableColumn(name) for name in _COLUMNS])
+    records = [TableRecord({k: str(row[k]) for k in _COLUMNS}) for row in report.rows()]
+    return {
+        "environment": report.environment,
+        "dry_run": report.dry_run,
+        "orphans": len(report.orphans),
+        "kept": len(report.protected),
+        "deleted": MetadataValue.json([f"{c.kind} {c.resource_id} ({c.name})" for c in report.deleted]),
+        "failed": MetadataValue.json([f"{c.kind} {c.resource_id}: {why}" for c, why in report.failed]),
+        "resources": MetadataValue.table(records, schema),
+    }
+
+
+def cleanup_job(environment: Environment, environments: Environments):
+    @op(name=f"{environment.name}__cleanup", tags={"credex/kind": "cleanup"})
+    def cleanup(
+        context: OpExecutionContext, config: CleanupConfig, aws: AwsResource, terraform: TerraformResource
+    ) -> Output[dict]:
+        report = run_cleanup(
+            aws.session(environment),
+            terraform,
+            environment,
+            environments,
+            delete=config.run_cleanup,
+            run_tags=dict(context.run.tags),
+            confirmation=config.confirm_environment,
+            attempts=config.retry_attempts,
+            retry_delay_seconds=config.retry_delay_seconds,
+            log=context.log.info,
+        )
+        if report.failed:
+            raise RuntimeError(
+                f"cleanup of {environment.name}: {len(report.failed)} deletion(s) failed after retries: "
+                + "; ".join(f"{c.kind} {c.resource_id}: {why}" for c, why in report.failed)
+            )
+        summary = {"orphans": len(report.orphans), "deleted": len(report.deleted), "dry_run": report.dry_run}
+        return Output(summary, metadata=report_metadata(report))
+
+    @job(
+        name=f"cleanup_{environment.name}",
+        tags={"credex/kind": "cleanup", "credex/target-environment": environment.name},
+        description=(
+            f"Report {environment.name}'s orphaned resources (tagged for it, in none of its states); deletes them "
+            "only with run_cleanup on. Never another environment's, untagged ones, state buckets or lock tables."
+        ),
+    )
+    def cleanup_graph():
+        cleanup()
+
+    return cleanup_graph
+
+
+def unlock_job(environment: Environment):
+    @op(name=f"{environment.name}__unlock", tags={"credex/kind": "unlock"})
+    def unlock(
+        context: OpExecutionContext, config: UnlockConfig, terraform: TerraformResource
+    ) -> Output[bool]:
+        if config.component not in COMPONENTS:
+            raise ValueError(f"unknown component {config.component!r} (one of: {', '.join(COMPONENTS)})")
+        who = context.run.tags.get("dagster/user") or getpass.getuser()
+        record = force_unlock_if_stale(
+            terraform.workspace(environment, config.component, log=context.log.info),
+            context.instance,
+            environment.name,
+            min_age=timedelta(minutes=config.min_age_minutes),
+            reason=config.reason,
+            unlocked_by=f"{who} (run {context.run_id})",
+            expected_lock_id=config.expected_lock_id,
+            exclude_run_id=context.run_id,
+        )
+        lock = record.lock
+        message = (
+            f"force-unlocked {record.workspace}: lock {lock.lock_id} of {lock.who} since {lock.created} "
+            f"({record.age_minutes} min old); by {record.unlocked_by}; reason: {record.reason}"
+            if record.unlocked and lock
+            else f"{record.workspace}: {record.reason}; nothing unlocked"
+        )
+        context.log.warning(message) if record.unlocked else context.log.info(message)
+        metadata = {
+            "workspace": record.workspace,
+            "unlocked": record.unlocked,
+            "unlocked_by": record.unlocked_by,
+            "reason": record.reason,
+        }
+        if lock:
+            metadata.update(
+                lock_id=lock.lock_id,
+                lock_who=lock.who,
+                lock_created=lock.created,
+                lock_age_minutes=record.age_minutes,
+            )
+        return Output(record.unlocked, metadata=metadata)
+
+    @job(
+        name=f"unlock_{environment.name}",
+        tags={"credex/kind": "unlock", "credex/target-environment": environment.name},
+        description=(
+            f"Force-unlock a Terraform state lock of {environment.name}: only a lock older than the threshold, "
+            "while no run of the environment is running; records who, what and why."
+        ),
+    )
+    def unlock_graph():
+        unlock()
+
+    return unlock_graph
