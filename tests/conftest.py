@@ -46,8 +46,19 @@ def terraform(tmp_path: Path) -> TerraformResource:
 
 @pytest.fixture
 def environments(tmp_path: Path):
-    """The checked-in environments, with local-backend state in the test's temp dir."""
-    return local_environments(tmp_path)
+    """The checked-in environments, with local-backend state in the test's temp dir.
+
+    Post-deploy verification is off outside production: tests using this fixture deploy the fixture roots
+    to set up state, with no ECS service or API behind them. The verification tests build their own
+    environments with verification on (tests/test_verification_*.py); production cannot turn it off.
+    """
+    return local_environments(
+        tmp_path,
+        overrides={
+            "development": {"verification.enabled": False},
+            "staging": {"verification.enabled": False},
+        },
+    )
 
 
 @pytest.fixture(scope="session")

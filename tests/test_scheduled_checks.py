@@ -68,9 +68,12 @@ def test_freshness_and_drift_checks_warn_with_history(staging, terraform, aws_en
             },
         )
         instance = DagsterInstance.ephemeral()
-        instance.report_runless_asset_event(
-            AssetMaterialization(asset_key=AssetKey(["neo4j_ami", "community"]), metadata={"ami_id": ami})
+        recorded = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=[AssetKey(["neo4j_ami", "community"])],
+            run_config={"ops": {"neo4j_ami__community": {"config": {"ami_id": ami}}}},
         )
+        assert recorded.success
         deployed = defs.resolve_job_def("deploy_staging").execute_in_process(
             run_config=deploy_run_config(env, git_sha="abc1234"), instance=instance
         )

@@ -4,9 +4,16 @@ The deploy jobs select their assets, which brings these checks into every deploy
 same checks alone, against what is deployed now, without touching Terraform.
 """
 
-from dagster import AssetKey, AssetSelection, Definitions, RunRequest, define_asset_job, in_process_executor
+from dagster import (
+    AssetChecksDefinition,
+    AssetSelection,
+    Definitions,
+    RunRequest,
+    define_asset_job,
+    in_process_executor,
+)
 
-from ..environments import COMPONENTS, Environment, Environments
+from ..environments import Environment, Environments
 from ..infrastructure.graph import ENVIRONMENT_TAG
 from .checks import environment_checks
 
@@ -15,11 +22,13 @@ def verify_job_name(environment: str) -> str:
     return f"verify_{environment}"
 
 
-def verify_job(environment: Environment):
-    keys = [AssetKey([environment.name, component]) for component in COMPONENTS]
+def verify_job(environment: Environment, checks: list[AssetChecksDefinition]):
+    """Exactly the post-deploy checks: other areas' checks on the same assets (drift, freshness, cleanup)
+    have their own jobs."""
+    keys = [key for check in checks for key in check.check_keys]
     return define_asset_job(
         name=verify_job_name(environment.name),
-        selection=AssetSelection.checks_for_assets(*keys),
+        selection=AssetSelection.checks(*keys),
         executor_def=in_process_executor,
         tags={ENVIRONMENT_TAG: environment.name, "credex/kind": "verify"},
         description=(
@@ -35,8 +44,8 @@ def verify_run_request(environments: Environments, name: str) -> RunRequest:
 
 
 def build(environments: Environments) -> Definitions:
-    verified = [env for env in environments.values() if env.verification.enabled]
+    checks = {env.name: environment_checks(env) for env in environments.values() if env.verification.enabled}
     return Definitions(
-        asset_checks=[check for env in verified for check in environment_checks(env)],
-        jobs=[verify_job(env) for env in verified],
+        asset_checks=[check for env_checks in checks.values() for check in env_checks],
+        jobs=[verify_job(environments[name], env_checks) for name, env_checks in checks.items()],
     )
