@@ -13,7 +13,7 @@ import uuid
 
 from credex_orchestration.environments import Environment, load_environments
 from credex_orchestration.infrastructure import app, connectors, databases
-from credex_orchestration.infrastructure.terraform_step import open_workspace, read_outputs
+from credex_orchestration.infrastructure.terraform_step import open_workspace, outputs_after, read_outputs
 from credex_orchestration.resources import AwsResource, TerraformResource
 
 
@@ -26,23 +26,23 @@ def deploy(
 ) -> None:
     run_id = uuid.uuid4().hex
 
-    def component(name: str, variables: dict) -> None:
+    def component(name: str, variables: dict, known: dict | None = None) -> None:
         workspace = open_workspace(environment, name, terraform, None if plans_only else aws)
         workspace.prepare()
         plan = workspace.plan(terraform.plan_path(environment, name, run_id), variables)
         if plans_only:
             return
-        workspace.apply(plan)
-        workspace.outputs()
+        outputs_after(workspace, plan, workspace.apply(plan), known)
 
     component("connectors", connectors.variables(environment))
     upstream = read_outputs(environment, "connectors", terraform, databases.READS)
     component("databases", databases.variables(environment, upstream, environment.neo4j.ami_id or ""))
     upstream = read_outputs(environment, "connectors", terraform, app.READS_CONNECTORS)
     db = read_outputs(environment, "databases", terraform, app.READS_DATABASES)
-    current = terraform.workspace(environment, "app").outputs().get("image_tag")
+    deployed = terraform.workspace(environment, "app").outputs()
+    current = deployed.get("image_tag")
     tag = app.image_tag(environment, git_sha, current.value if current else None)
-    component("app", app.variables(environment, upstream, db, tag))
+    component("app", app.variables(environment, upstream, db, tag), deployed)
 
 
 def main() -> None:

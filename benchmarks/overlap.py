@@ -13,7 +13,7 @@ from dagster import DagsterEventType, DagsterInstance, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 
 from .measure import figure, ok, run_process
-from .overlap_location import EXECUTORS, SELECTIONS
+from .overlap_location import JOBS, SELECTIONS
 from .world import AMI, DAGSTER, World
 
 RUN_CONFIG = {"ops": {"neo4j_ami__community": {"config": {"ami_id": AMI}}}}
@@ -48,7 +48,7 @@ def overlap(world: World, repeats: int) -> dict[str, Any]:
         config = world.run_config(f"overlap-{selection}", RUN_CONFIG if ami else {})
         figures: dict[str, Any] = {}
         steps: dict[str, Any] = {}
-        for executor in EXECUTORS:
+        for executor in [executor for name, executor in JOBS if name == selection]:
             job = f"{selection}_{executor}"
             walls, overlaps, durations = [], [], {}
             for _ in range(repeats):

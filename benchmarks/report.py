@@ -76,7 +76,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     for axis, (name, rows, reason) in zip(axes.flat, panels, strict=False):
         axis.set_title(name, fontsize=10)
         if not rows:
-            axis.text(0.5, 0.5, f"skipped: {reason.split(' (')[0][:80]}", ha="center", va="center", fontsize=7, wrap=True)
+            axis.text(
+                0.5,
+                0.5,
+                f"skipped: {reason.split(' (')[0][:80]}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                wrap=True,
+            )
             axis.set_axis_off()
             continue
         labels = [f"{label} ({fig['unit']})" for label, fig in rows]
