@@ -64,11 +64,14 @@ def full(world: World, repeats: int) -> dict[str, Any]:
         commands["direct"] = _commands(world, tf_log)
     dagster = figure([run.wall_seconds for run in dagster_runs], "s")
     direct = figure([run.wall_seconds for run in direct_runs], "s")
+    dagster_cpu = figure([run.cpu_seconds for run in dagster_runs], "cpu s")
+    direct_cpu = figure([run.cpu_seconds for run in direct_runs], "cpu s")
     overhead = ratio(dagster, direct)
     return {
         "deploy_full": ok(
-            {"dagster": dagster, "direct": direct},
+            {"dagster": dagster, "direct": direct, "dagster_cpu": dagster_cpu, "direct_cpu": direct_cpu},
             ratio=overhead,
+            ratio_cpu=ratio(dagster_cpu, direct_cpu),
             target=FULL_TARGET,
             meets_target=overhead <= FULL_TARGET,
             terraform_processes=commands,
@@ -101,12 +104,18 @@ def noop(world: World, repeats: int) -> dict[str, Any]:
     dagster = figure([run.wall_seconds for run in dagster_runs], "s")
     direct = figure([run.wall_seconds for run in direct_runs], "s")
     plans = figure([run.wall_seconds for run in plan_runs], "s")
+    cpu = {
+        f"{name}_cpu": figure([run.cpu_seconds for run in runs], "cpu s")
+        for name, runs in (("dagster", dagster_runs), ("direct", direct_runs), ("plans_only", plan_runs))
+    }
     applies = commands["dagster"].get("apply", 0)
     return {
         "deploy_noop": ok(
-            {"dagster": dagster, "direct": direct, "plans_only": plans},
+            {"dagster": dagster, "direct": direct, "plans_only": plans, **cpu},
             ratio_to_plans=ratio(dagster, plans),
             ratio_to_direct=ratio(dagster, direct),
+            ratio_cpu_to_plans=ratio(cpu["dagster_cpu"], cpu["plans_only_cpu"]),
+            ratio_cpu_to_direct=ratio(cpu["dagster_cpu"], cpu["direct_cpu"]),
             applies=applies,
             inits=commands["dagster"].get("init", 0),
             terraform_processes=commands,

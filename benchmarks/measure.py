@@ -14,9 +14,14 @@ from typing import Any
 
 @dataclass
 class ProcessRun:
-    """One finished process: wall time, peak resident memory of its largest process, output."""
+    """One finished process: wall time, CPU time of its process tree, peak memory of its largest process.
+
+    CPU time (user + system of the process and every descendant it waited for, Terraform included) moves
+    far less with the machine's load than wall time: on a shared machine it is the steadier comparison.
+    """
 
     wall_seconds: float
+    cpu_seconds: float
     max_rss_mb: float
     returncode: int
     output: str
@@ -42,7 +47,8 @@ def run_process(
         log.seek(0)
         output = log.read()
     log_path.unlink(missing_ok=True)
-    result = ProcessRun(wall, usage.ru_maxrss / 1024, process.returncode, output)
+    cpu = usage.ru_utime + usage.ru_stime
+    result = ProcessRun(wall, cpu, usage.ru_maxrss / 1024, process.returncode, output)
     if check and result.returncode != 0:
         tail = "\n".join(output.splitlines()[-25:])
         raise ProcessFailed(f"{' '.join(argv[:6])} exited {result.returncode}:\n{tail}")
