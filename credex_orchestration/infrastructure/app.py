@@ -90,11 +90,18 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         guard_deploy(context, environment, "app", config)
         upstream = read_outputs(environment, "connectors", terraform, READS_CONNECTORS)
         db = read_outputs(environment, "databases", terraform, READS_DATABASES)
-        current = terraform.workspace(environment, "app").outputs().get("image_tag")
+        deployed = terraform.workspace(environment, "app").outputs()
+        current = deployed.get("image_tag")
         tag = image_tag(environment, config.git_sha, current.value if current else None)
         context.log.info(f"{environment.name}/app deploys image tag {tag}")
         return deploy_component(
-            context, environment, "app", terraform, aws, variables(environment, upstream, db, tag)
+            context,
+            environment,
+            "app",
+            terraform,
+            aws,
+            variables(environment, upstream, db, tag),
+            known_outputs=deployed,
         )
 
     return app

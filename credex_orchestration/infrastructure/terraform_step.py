@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ..environments import Environment
 from ..lib.redact import Redactor
-from ..lib.terraform import Output, PlanSummary, TerraformWorkspace
+from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
 from ..maintenance.existing_resources import import_before_plan
 from ..resources import AwsResource, TerraformResource
 
@@ -70,6 +70,25 @@ def output_metadata(outputs: Mapping[str, Output]) -> dict[str, Any]:
     return {"outputs": MetadataValue.json(visible), "sensitive_outputs": MetadataValue.json(hidden)}
 
 
+def outputs_after(
+    workspace: TerraformWorkspace,
+    plan: PlanSummary,
+    applied: ApplySummary,
+    known: Mapping[str, Output] | None = None,
+) -> Mapping[str, Output]:
+    """The outputs for the step's metadata, without a `terraform output` process when the run has them.
+
+    An apply reports its outputs (sensitive values aside, which metadata never shows); a plan without changes
+    (detailed exit code 0, which also means no output changes) leaves the outputs read before it (`known`)
+    as they are. Otherwise they are read from state (docs/decisions/0071-terraform-processes.md).
+    """
+    if plan.has_changes and applied.outputs is not None:
+        return applied.outputs
+    if not plan.has_changes and known is not None:
+        return known
+    return workspace.outputs()
+
+
 def deploy_component(
     context: AssetExecutionContext,
     environment: Environment,
@@ -77,8 +96,12 @@ def deploy_component(
     terraform: TerraformResource,
     aws: AwsResource,
     variables: Mapping[str, Any],
+    known_outputs: Mapping[str, Output] | None = None,
 ) -> MaterializeResult:
-    """Plan the component's root into a saved plan and apply it only when it has changes."""
+    """Plan the component's root into a saved plan and apply it only when it has changes.
+
+    `known_outputs`: the component's own outputs if the step already read them before planning.
+    """
     workspace = open_workspace(environment, component, terraform, aws)
     imported = import_before_plan(context, environment, component, terraform, aws, workspace, variables)
     workspace.prepare()
@@ -90,7 +113,8 @@ def deploy_component(
             f"{environment.name}/{component} applied: {applied.add} added, {applied.change} changed, "
             f"{applied.destroy} destroyed, {applied.imports} imported"
         )
-    outputs = workspace.outputs()
+    # Outputs read before an import may predate it: read them again then.
+    outputs = outputs_after(workspace, plan, applied, None if imported else known_outputs)
     return MaterializeResult(
         metadata={
             "environment": environment.name,

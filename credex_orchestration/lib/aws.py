@@ -1,14 +1,49 @@
-"""boto3 sessions per region and role, with an endpoint override (moto in tests) and standard retries."""
+"""boto3 sessions per region and role, with an endpoint override (moto in tests) and standard retries.
+
+boto3 is imported when a session is first needed, not when the code location loads: importing it costs
+more than the rest of this package together (docs/decisions/0072-load-path.md).
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
 
-RETRIES = Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+@functools.cache
+def retries() -> Config:
+    from botocore.config import Config
+
+    return Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+
+
+@functools.cache
+def _models() -> Any:
+    """botocore's loader of service models, shared by every session of the process.
+
+    The models are static files; without sharing, each new session parses them again (about 0.2 s per
+    session and client on these machines). Credentials are never shared: each session resolves its own.
+    """
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()
+
+
+def _new_session(**kwargs: Any) -> boto3.session.Session:
+    import boto3
+    import botocore.session
+
+    models = _models()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", models)
+    session = boto3.session.Session(botocore_session=core, **kwargs)
+    models.search_paths[:] = list(dict.fromkeys(models.search_paths))  # boto3 appends its path per session
+    return session
 
 
 class AwsAccountMismatch(RuntimeError):
@@ -28,13 +63,13 @@ class AwsSession:
 
     def _boto_session(self) -> boto3.session.Session:
         if self._session is None:
-            base = boto3.session.Session(region_name=self.region)
+            base = _new_session(region_name=self.region)
             if self.role_arn:
-                sts = base.client("sts", endpoint_url=self.endpoint_url, config=RETRIES)
+                sts = base.client("sts", endpoint_url=self.endpoint_url, config=retries())
                 credentials = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=self.session_name)[
                     "Credentials"
                 ]
-                base = boto3.session.Session(
+                base = _new_session(
                     aws_access_key_id=credentials["AccessKeyId"],
                     aws_secret_access_key=credentials["SecretAccessKey"],
                     aws_session_token=credentials["SessionToken"],
@@ -47,7 +82,7 @@ class AwsSession:
         """A cached client; `endpoint_url` (if any) applies to every service."""
         if service not in self._clients:
             self._clients[service] = self._boto_session().client(
-                service, endpoint_url=self.endpoint_url, config=RETRIES
+                service, endpoint_url=self.endpoint_url, config=retries()
             )
         return self._clients[service]
 

@@ -131,6 +131,9 @@ class ApplySummary:
     change: int = 0
     destroy: int = 0
     imports: int = 0
+    # The outputs the apply reported (its `outputs` event), so nobody starts `terraform output` to read them
+    # again. Terraform leaves the values of sensitive outputs out of that event: their value here is None.
+    outputs: dict[str, Output] | None = None
 
 
 @dataclass(frozen=True)
@@ -404,12 +407,17 @@ class TerraformWorkspace:
         for event in result.events:
             if event.get("type") == "change_summary":
                 changes = event.get("changes", {})
-                summary = ApplySummary(
-                    add=changes.get("add", 0),
-                    change=changes.get("change", 0),
-                    destroy=changes.get("remove", 0),
-                    imports=changes.get("import", 0),
-                )
+                summary.add = changes.get("add", 0)
+                summary.change = changes.get("change", 0)
+                summary.destroy = changes.get("remove", 0)
+                summary.imports = changes.get("import", 0)
+            elif event.get("type") == "outputs":
+                summary.outputs = {
+                    name: Output(
+                        None if item.get("sensitive") else item.get("value"), bool(item.get("sensitive"))
+                    )
+                    for name, item in event.get("outputs", {}).items()
+                }
         return summary
 
     def outputs(self) -> dict[str, Output]:

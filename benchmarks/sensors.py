@@ -1,0 +1,216 @@
+"""Benchmark 4: sensor ticks that find nothing new, counted on the wire.
+
+Branch sensor: a local bare repository with the three branches; every `git` the tick runs goes through a
+counting shim on PATH, so round trips are git commands that reach the remote (ls-remote, fetch). Release
+sensor: a loopback HTTP server with ETag support serves a `Packages` index and counts requests and body bytes;
+an unchanged index must cost 0 body bytes (304). The sensors come from the triggers area (issue 5); when its
+modules are not importable the benchmark is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import stat
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .measure import figure, ok, skipped
+from .world import World
+
+BRANCH_MODULES = ("credex_orchestration.triggers.branch_push", "credex_orchestration.triggers.resources")
+RELEASE_MODULES = ("credex_orchestration.triggers.neo4j_release", "credex_orchestration.triggers.resources")
+REMOTE_COMMANDS = ("ls-remote", "fetch", "clone", "pull")
+PACKAGES = "".join(
+    f"Package: {name}\nVersion: 1:{version}\nArchitecture: all\n\n"
+    for name in ("neo4j", "neo4j-enterprise")
+    for version in ("5.26.10", "5.26.12", "2025.01.0")
+)
+
+
+def _modules(names: tuple[str, ...]) -> list[Any] | str:
+    try:
+        return [importlib.import_module(name) for name in names]
+    except ImportError as error:
+        return (
+            f"{error.name or names[0]} is not importable ({error}): the triggers area is not on this branch"
+        )
+
+
+# ----- git --------------------------------------------------------------------------------------------------
+def _git(*args: str, cwd: Path | None = None) -> str:
+    command = ["git", "-c", "user.name=bench", "-c", "user.email=bench@credex.local", *args]
+    return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def _repository(root: Path) -> Path:
+    """A bare credex-core stand-in with dev, stage and prod at one commit."""
+    bare, work = root / "credex-core.git", root / "credex-core"
+    _git("init", "--bare", "--quiet", "-b", "dev", str(bare))
+    _git("init", "--quiet", "-b", "dev", str(work))
+    (work / "src").mkdir()
+    (work / "src" / "index.ts").write_text("export {};\n")
+    _git("add", ".", cwd=work)
+    _git("commit", "--quiet", "-m", "first", cwd=work)
+    for branch in ("dev", "stage", "prod"):
+        _git("push", "--quiet", str(bare), f"HEAD:refs/heads/{branch}", cwd=work)
+    return bare
+
+
+def _git_shim(root: Path) -> tuple[Path, Path]:
+    """A `git` on PATH that logs its subcommand, then runs the real git."""
+    real = subprocess.run(["which", "git"], check=True, capture_output=True, text=True).stdout.strip()
+    shim_dir, log = root / "git-shim", root / "git-calls.log"
+    shim_dir.mkdir()
+    shim = shim_dir / "git"
+    shim.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    return shim_dir, log
+
+
+def _calls(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def branch_tick(world: World, repeats: int) -> dict[str, Any]:
+    modules = _modules(BRANCH_MODULES)
+    if isinstance(modules, str):
+        return {"branch_sensor": skipped(modules)}
+    branch_push, resources = modules
+    from dagster import DagsterInstance, build_sensor_context
+
+    from credex_orchestration.environments import load_environments
+    from credex_orchestration.resources import AwsResource
+
+    root = world.fresh("branch-sensor")
+    bare = _repository(root)
+    shim_dir, log = _git_shim(root)
+    environment = load_environments(world.environments_file)["staging"]
+    sensor = branch_push.build_sensor(environment)
+    repository = resources.CredexCoreRepository(url=str(bare), cache_dir=str(root / "cache"))
+    aws = AwsResource(endpoint_url=world.endpoint_url)
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{shim_dir}{os.pathsep}{old_path}"
+    walls, trips, processes = [], [], []
+    try:
+        with DagsterInstance.ephemeral() as instance:
+
+            def tick(cursor: str | None):
+                context = build_sensor_context(
+                    instance=instance, cursor=cursor, resources={"credex_core": repository, "aws": aws}
+                )
+                result = sensor(context)
+                return getattr(result, "cursor", None) or context.cursor
+
+            cursor = tick(None)  # the first tick records the tips: after it, nothing is new
+            for _ in range(repeats):
+                log.unlink(missing_ok=True)
+                start = time.perf_counter()
+                cursor = tick(cursor)
+                walls.append(time.perf_counter() - start)
+                calls = _calls(log)
+                processes.append(len(calls))
+                trips.append(sum(1 for call in calls if any(c in call.split() for c in REMOTE_COMMANDS)))
+    finally:
+        os.environ["PATH"] = old_path
+    return {
+        "branch_sensor": ok(
+            {"tick": figure(walls, "s"), "round_trips": figure(trips, "count", 0)},
+            git_processes=figure(processes, "count", 0),
+            target_round_trips=1,
+            meets_target=max(trips) <= 1,
+        )
+    }
+
+
+# ----- HTTP -------------------------------------------------------------------------------------------------
+class _IndexServer(ThreadingHTTPServer):
+    """Serves one `Packages` body with an ETag and Last-Modified; counts requests and body bytes sent."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body.encode()
+        self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
+        self.last_modified = "Sat, 01 Nov 2026 00:00:00 GMT"
+        self.requests = 0
+        self.body_bytes = 0
+        super().__init__(("127.0.0.1", 0), _IndexHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/dists/stable/5/binary-amd64/Packages"
+
+
+class _IndexHandler(BaseHTTPRequestHandler):
+    server: _IndexServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.server.requests += 1
+        if self.headers.get("If-None-Match") == self.server.etag:
+            self.send_response(304)
+            self.send_header("ETag", self.server.etag)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("ETag", self.server.etag)
+        self.send_header("Last-Modified", self.server.last_modified)
+        self.send_header("Content-Length", str(len(self.server.body)))
+        self.end_headers()
+        self.wfile.write(self.server.body)
+        self.server.body_bytes += len(self.server.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def release_tick(world: World, repeats: int) -> dict[str, Any]:
+    modules = _modules(RELEASE_MODULES)
+    if isinstance(modules, str):
+        return {"release_sensor": skipped(modules)}
+    neo4j_release, resources = modules
+    from dagster import DagsterInstance, build_sensor_context
+
+    from credex_orchestration.environments import load_environments
+
+    server = _IndexServer(PACKAGES)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    walls, requests, body_bytes = [], [], []
+    try:
+        sensor, _jobs = neo4j_release.build_sensor(load_environments(world.environments_file))
+        index = resources.Neo4jPackageIndex(url=server.url)
+        with DagsterInstance.ephemeral() as instance:
+
+            def tick(cursor: str | None):
+                context = build_sensor_context(
+                    instance=instance, cursor=cursor, resources={"neo4j_packages": index}
+                )
+                result = sensor(context)
+                return getattr(result, "cursor", None) or context.cursor
+
+            cursor = tick(None)  # the first tick reads the body and keeps its ETag
+            for _ in range(repeats):
+                before_requests, before_bytes = server.requests, server.body_bytes
+                start = time.perf_counter()
+                cursor = tick(cursor)
+                walls.append(time.perf_counter() - start)
+                requests.append(server.requests - before_requests)
+                body_bytes.append(server.body_bytes - before_bytes)
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {
+        "release_sensor": ok(
+            {
+                "tick": figure(walls, "s"),
+                "requests": figure(requests, "count", 0),
+                "body_bytes": figure(body_bytes, "bytes", 0),
+            },
+            target_body_bytes=0,
+            meets_target=max(body_bytes) == 0,
+        )
+    }
