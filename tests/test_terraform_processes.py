@@ -74,7 +74,9 @@ def test_apply_reports_outputs_without_sensitive_values(tmp_path: Path, commands
 def test_a_deploy_reads_outputs_only_where_the_run_has_not_seen_them(
     tmp_path: Path, terraform, commands: Counter
 ) -> None:
-    environments = local_environments(tmp_path, {"development": {"neo4j.ami_id": "ami-0123456789abcdef0"}})
+    environments = local_environments(
+        tmp_path, {"development": {"neo4j.ami_id": "ami-0123456789abcdef0", "verification.enabled": False}}
+    )
     env = environments["development"]
     defs = build_definitions(environments, resources={"terraform": terraform, "aws": AwsResource()})
     job = defs.resolve_job_def("deploy_development")

@@ -36,8 +36,17 @@ def our_snapshots(
     return [snapshot for page in pages for snapshot in page["Snapshots"]]
 
 
+def _tag(snapshot: dict[str, Any], key: str) -> str | None:
+    return next((t["Value"] for t in snapshot.get("Tags", []) if t["Key"] == key), None)
+
+
 def _role(snapshot: dict[str, Any]) -> str | None:
-    return next((t["Value"] for t in snapshot.get("Tags", []) if t["Key"] == "Role"), None)
+    return _tag(snapshot, "Role")
+
+
+def _age_order(snapshot: dict[str, Any]) -> tuple[datetime, str]:
+    """StartTime, then our CreatedAt tag (microseconds) for snapshots started within the same second."""
+    return snapshot["StartTime"], _tag(snapshot, "CreatedAt") or ""
 
 
 def expired(snapshots: list[dict[str, Any]], keep_daily: int, keep_weekly: int) -> list[str]:
@@ -45,7 +54,7 @@ def expired(snapshots: list[dict[str, Any]], keep_daily: int, keep_weekly: int) 
     newest `keep_weekly` ISO weeks; everything else goes."""
     doomed = []
     for role in {_role(snapshot) for snapshot in snapshots}:
-        own = sorted((s for s in snapshots if _role(s) == role), key=lambda s: s["StartTime"], reverse=True)
+        own = sorted((s for s in snapshots if _role(s) == role), key=_age_order, reverse=True)
         days: list[object] = []
         weeks: list[object] = []
         for snapshot in own:
