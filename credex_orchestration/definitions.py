@@ -10,6 +10,7 @@ from dagster import Definitions, EnvVar
 
 from .environments import Environments, load_environments
 from .infrastructure import definitions as infrastructure
+from .notifications import definitions as notifications
 from .resources import AwsResource, TerraformResource
 
 
@@ -28,6 +29,7 @@ def default_resources() -> dict[str, object]:
 def build_definitions(environments: Environments, resources: dict[str, object] | None = None) -> Definitions:
     areas = [
         infrastructure.build(environments),
+        notifications.build(environments),
     ]
     return Definitions.merge(*areas, Definitions(resources=resources or default_resources()))
 
