@@ -27,6 +27,7 @@ from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import TerraformResource
 
 from .conftest import FIXTURE_ROOTS
+from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.instance import (
     PROJECT,
@@ -40,7 +41,6 @@ from .support.instance import (
 )
 
 BIN = Path(sys.executable).parent
-AMI = "ami-0123456789abcdef0"
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
@@ -148,9 +148,7 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
     tmp_path: Path, postgres_env: dict[str, str], aws_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = write_dagster_home(tmp_path / "dagster_home", local_copy(tmp_path / "compute_logs"))
-    environments_file = local_environments_file(
-        tmp_path, {name: {"neo4j.ami_id": AMI} for name in ("development", "staging")}
-    )
+    environments_file = local_environments_file(tmp_path, fixture_deploy_overrides("development", "staging"))
     process_env = {
         "DAGSTER_HOME": str(home),
         "CREDEX_ENVIRONMENTS_FILE": str(environments_file),

@@ -19,6 +19,7 @@ from credex_orchestration.infrastructure.config import deploy_run_config
 
 from .conftest import FIXTURE_ROOTS
 from .support.browser import Browser, ensure_chromium
+from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
 from .support.webserver import Webserver
@@ -29,7 +30,6 @@ PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
 LOCATION = "credex_orchestration"
 REPOSITORY = "__repository__"
-AMI = "ami-0123456789abcdef0"
 
 LOADED = """
 query Loaded {
@@ -103,7 +103,7 @@ def webserver(tmp_path_factory: pytest.TempPathFactory, hermetic_environment):
         "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
         "telemetry:\n  enabled: false\n"
     )
-    environments_file = local_environments_file(tmp, {"development": {"neo4j.ami_id": AMI}})
+    environments_file = local_environments_file(tmp, fixture_deploy_overrides("development"))
     import os
 
     with MotoServer() as moto:

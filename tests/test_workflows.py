@@ -17,6 +17,7 @@ from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
 
 from .conftest import FIXTURE_ROOTS
+from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -107,9 +108,7 @@ def test_production_needs_its_name_typed(environment: str, confirmation: str, al
 def test_deploy_steps_deploy_development_on_fixture_roots(tmp_path: Path, terraform) -> None:
     """The workflow's own scripts, run as GitHub would run them (AWS login aside), on fixture roots."""
     steps = _steps(_workflow("deploy.yml"), "deploy")
-    environments_file = local_environments_file(
-        tmp_path, {"development": {"neo4j.ami_id": "ami-0123456789abcdef0"}}
-    )
+    environments_file = local_environments_file(tmp_path, fixture_deploy_overrides("development"))
     env = {
         "RUNNER_TEMP": str(tmp_path),
         "ENVIRONMENT": "development",
