@@ -22,6 +22,8 @@ from credex_orchestration.notifications.sensors import slack_on_run_failure
 from credex_orchestration.notifications.slack import SlackNotifier, slack_notifier
 from credex_orchestration.resources import AwsResource
 
+from .support.deploys import fixture_deploy_overrides
+from .support.environments import local_environments
 from .support.slack import SlackApiStandIn
 
 TOKEN = "xoxb-test-token-not-real"
@@ -50,8 +52,9 @@ def _evaluate(result, instance: DagsterInstance, notifier: SlackNotifier):
     return slack_on_run_failure(context)
 
 
-def _failed_deploy(environments, terraform, instance: DagsterInstance, **tags: str):
+def _failed_deploy(tmp_path, terraform, instance: DagsterInstance, **tags: str):
     """A real deploy of development that fails at databases: no Neo4j AMI is recorded or pinned."""
+    environments = local_environments(tmp_path, fixture_deploy_overrides("development", pin_ami=False))
     defs = build_definitions(environments, resources={"terraform": terraform, "aws": AwsResource()})
     result = defs.resolve_job_def("deploy_development").execute_in_process(
         run_config=deploy_run_config(environments["development"], git_sha="abc1234"),
@@ -64,10 +67,10 @@ def _failed_deploy(environments, terraform, instance: DagsterInstance, **tags: s
 
 
 def test_a_failed_deploy_posts_environment_component_sha_error_and_link(
-    environments, terraform, slack_api
+    tmp_path, terraform, slack_api
 ) -> None:
     instance = DagsterInstance.ephemeral()
-    result = _failed_deploy(environments, terraform, instance)
+    result = _failed_deploy(tmp_path, terraform, instance)
     assert _evaluate(result, instance, _notifier(slack_api)) is None
 
     [message] = slack_api.messages()
@@ -117,9 +120,9 @@ def test_a_failed_blocking_check_is_named_with_its_asset(slack_api) -> None:
     )
 
 
-def test_without_a_token_nothing_is_posted_and_nothing_fails(environments, terraform, slack_api) -> None:
+def test_without_a_token_nothing_is_posted_and_nothing_fails(tmp_path, terraform, slack_api) -> None:
     instance = DagsterInstance.ephemeral()
-    result = _failed_deploy(environments, terraform, instance, **{"credex/sha": "abc1234"})
+    result = _failed_deploy(tmp_path, terraform, instance, **{"credex/sha": "abc1234"})
     outcome = _evaluate(result, instance, _notifier(slack_api, token=None))
     assert isinstance(outcome, SkipReason) and "SLACK_BOT_TOKEN" in outcome.skip_message
     assert slack_api.requests == []
@@ -141,3 +144,22 @@ def test_the_code_location_carries_the_sensor_and_loads_without_calling_slack(
 
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     assert not slack_notifier().configured
+
+
+def test_many_failed_checks_are_capped_and_the_failed_step_names_the_component() -> None:
+    from credex_orchestration.notifications.message import FailedCheck, FailureReport
+
+    checks = tuple(FailedCheck("staging/app", f"check_{i}", None) for i in range(7))
+    text = FailureReport(
+        job="deploy_staging",
+        run_id="0123456789abcdef",
+        environment="staging",
+        component="databases",
+        sha=None,
+        failed_steps=("staging__databases",),
+        failed_checks=checks,
+        error=None,
+        run_url=None,
+    ).text()
+    assert text.count("• failed check:") == 5 and "and 2 more failed checks" in text
+    assert "SHA: not given (the deployed image)" in text and text.endswith("run 0123456789abcdef")

@@ -10,6 +10,7 @@ from ..infrastructure.graph import ENVIRONMENT_TAG
 
 SHA_TAG = "credex/sha"
 _MAX_ERROR = 300
+_MAX_CHECKS = 5
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,11 @@ class FailureReport:
         steps = f" (step {', '.join(self.failed_steps)})" if self.failed_steps else ""
         lines.append(f"• component: {component}{steps}")
         lines.append(f"• SHA: {self.sha or 'not given (the deployed image)'}")
-        for check in self.failed_checks:
+        for check in self.failed_checks[:_MAX_CHECKS]:
             detail = f": {check.description}" if check.description else ""
             lines.append(f"• failed check: {check.asset} `{check.name}`{detail}")
+        if len(self.failed_checks) > _MAX_CHECKS:
+            lines.append(f"• and {len(self.failed_checks) - _MAX_CHECKS} more failed checks (see the run)")
         if self.error:
             lines.append(f"• error: {self.error}")
         short = self.run_id[:8]
@@ -97,11 +100,10 @@ def report(
         checks.append(
             FailedCheck(evaluation.asset_key.to_user_string(), evaluation.check_name, first_line(description))
         )
-    component = None
-    if checks:
+    # The failed step is what stopped the run; a failed check names the component when no step failed.
+    component = next((c for c in (component_of_step(environment, s) for s in steps) if c), None)
+    if component is None and checks:
         component = checks[0].asset.split("/")[-1]
-    else:
-        component = next((c for c in (component_of_step(environment, s) for s in steps) if c), None)
     error = None
     if step_failures and step_failures[0].event_specific_data and step_failures[0].event_specific_data.error:
         failure = step_failures[0].event_specific_data.error
