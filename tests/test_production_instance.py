@@ -7,9 +7,7 @@ once, and reads from the run records that staging ran one at a time while develo
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -39,6 +37,7 @@ from .support.instance import (
     submit_runs,
     write_dagster_home,
 )
+from .support.processes import stop_tree
 
 BIN = Path(sys.executable).parent
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -178,12 +177,11 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
             env=dict(os.environ),
             stdout=daemon_log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
         )
         try:
             records = _wait_for(instance, run_ids, timeout=300, daemon=daemon, log=tmp_path / "daemon.log")
         finally:
-            _stop(daemon)
+            stop_tree(daemon)
             daemon_log.close()
 
     by_job: dict[str, list] = {"deploy_staging": [], "deploy_development": []}
@@ -228,16 +226,3 @@ def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, 
         for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
     }
     raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the daemon, then whatever it started in its own process group (code server, run workers)."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)

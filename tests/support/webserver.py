@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .moto import free_port
+from .processes import stop_tree
 
 BIN = Path(sys.executable).parent
 
@@ -74,13 +75,8 @@ class Webserver:
         return answer["data"]
 
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        if self._process:
+            stop_tree(self._process)
         if self._log:
             self._log.close()
 
