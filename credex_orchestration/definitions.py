@@ -13,6 +13,7 @@ from .environments import Environments, load_environments
 from .images import definitions as images
 from .infrastructure import definitions as infrastructure
 from .maintenance import definitions as maintenance
+from .notifications import definitions as notifications
 from .resources import AwsResource, TerraformResource
 from .triggers import definitions as triggers
 from .triggers.resources import CredexCoreRepository, Neo4jPackageIndex
@@ -44,6 +45,7 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
         images.build(environments),
         databases.build(environments),
         maintenance.build(environments),
+        notifications.build(environments),
     ]
     return Definitions.merge(*areas, Definitions(resources={**default_resources(), **(resources or {})}))
 

@@ -1,0 +1,87 @@
+"""dagster-webserver as its own process on a free loopback port, and a small GraphQL client for it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .moto import free_port
+from .processes import stop_tree
+
+BIN = Path(sys.executable).parent
+
+
+class GraphQLError(AssertionError):
+    """The webserver answered a GraphQL request with errors."""
+
+
+class Webserver:
+    """`dagster-webserver -w <workspace>` with its own environment; stopped with SIGTERM (then SIGKILL)."""
+
+    def __init__(self, workspace: Path, cwd: Path, env: Mapping[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._args = [
+            str(BIN / "dagster-webserver"),
+            "-w",
+            str(workspace),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
+        self._cwd, self._env, self._log_path = cwd, dict(env), log
+        self._process: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, timeout: float = 180) -> Webserver:
+        self._log = self._log_path.open("w")
+        self._process = subprocess.Popen(
+            self._args, cwd=self._cwd, env=self._env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"dagster-webserver exited with {self._process.returncode}:\n{self.log_tail()}"
+                )
+            try:
+                urllib.request.urlopen(f"{self.url}/server_info", timeout=2).read()
+                return self
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"dagster-webserver did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self._log_path.read_text()[-chars:] if self._log_path.exists() else ""
+
+    def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": dict(variables or {})}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.loads(response.read())
+        if answer.get("errors"):
+            raise GraphQLError(json.dumps(answer["errors"], indent=2)[:4000])
+        return answer["data"]
+
+    def stop(self) -> None:
+        if self._process:
+            stop_tree(self._process)
+        if self._log:
+            self._log.close()
+
+    def __enter__(self) -> Webserver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
