@@ -132,8 +132,9 @@ def deploy_databases(
     )
     if first is not None:
         log(f"{environment.name}/databases plan: {first.describe()}")
-    destructive = protected_changes(first) if first else [_prevented(a) for a in prevented]
+    destructive = protected_changes(first) if first is not None else [_prevented(a) for a in prevented]
     extra: dict[str, Any] = {"protected_changes": MetadataValue.json(destructive)}
+    plan = first
     if destructive:
         if not config.allow_database_replacement:
             raise refusal(environment, destructive)
@@ -157,13 +158,12 @@ def deploy_databases(
         rest, still_prevented = plan_or_prevented(
             workspace, terraform.plan_path(environment, "databases", context.run_id, "rest"), variables
         )
-        remaining = protected_changes(rest) if rest else [_prevented(a) for a in still_prevented]
-        if remaining or rest is None:
+        remaining = protected_changes(rest) if rest is not None else [_prevented(a) for a in still_prevented]
+        if remaining:
             raise refusal(environment, remaining)
         plan = rest
-    else:
-        assert first is not None  # no prevented destroys means the plan succeeded
-        plan = first
+    if plan is None:  # a failed plan always lists what it refused to destroy; kept for the type checker
+        raise refusal(environment, destructive)
     applied = workspace.apply(plan)
     if plan.has_changes:
         log(
@@ -237,7 +237,17 @@ def _replace_in_order(
                 if instance
                 else workspace
             )
-            step = targeted_plan(scoped, path, variables, targets, [instance] if instance else [])
+            try:
+                step = targeted_plan(scoped, path, variables, targets, [instance] if instance else [])
+            except TerraformError as error:
+                blocked = prevented_destroys(error)  # e.g. a data volume the step would destroy
+                if not blocked:
+                    raise
+                raise DataVolumeReplacementRefused(
+                    f"{environment.name}/databases: replacing {role} would also destroy {', '.join(blocked)} "
+                    "(prevent_destroy stays on everything but the one instance); nothing was applied for "
+                    f"{role}. Data volumes are never replaced by the roll-out (docs/restore.md)."
+                ) from None
             allowed = planned | ({instance} if instance else set())
             unexpected = [c for c in protected_changes(step) if c.split(": ", 1)[1] not in allowed]
             if unexpected:
