@@ -161,3 +161,77 @@ def test_override_is_valid_hcl_naming_only_that_instance() -> None:
     ):
         with pytest.raises(NotAnInstance, match="never from a data volume"):
             render_override(address)
+
+
+TINY = """terraform {
+  backend "local" {}
+}
+variable "ami_id" { type = string }
+resource "terraform_data" "ledgerspace" {
+  triggers_replace = var.ami_id
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+resource "terraform_data" "ledgerspace_data_volume" {
+  triggers_replace = var.ami_id
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+resource "terraform_data" "other" {
+  input = var.ami_id
+}
+"""
+
+
+def _tiny_workspace(tmp_path: Path):
+    from credex_orchestration.lib.terraform import Backend, TerraformWorkspace
+
+    root = tmp_path / "tiny"
+    root.mkdir()
+    (root / "main.tf").write_text(TINY)
+    state = tmp_path / "state"
+    backend = Backend("local", {"path": str(state / "terraform.tfstate"), "workspace_dir": str(state / "ws")})
+    return TerraformWorkspace(root, "databases_development", tmp_path / "data", backend, tmp_path / "cache")
+
+
+def test_engine_plan_targets_replace_and_run_scoped_copy(tmp_path: Path) -> None:
+    from credex_orchestration.databases.guard import is_data_volume, prevented_destroys
+    from credex_orchestration.lib.terraform import TerraformError
+
+    workspace = _tiny_workspace(tmp_path)
+    workspace.apply(workspace.plan(tmp_path / "p0", {"ami_id": "ami-1"}))
+    checked_in = _digest(workspace.root)
+
+    with pytest.raises(TerraformError) as raised:
+        workspace.plan(tmp_path / "p1", {"ami_id": "ami-2"})
+    prevented = prevented_destroys(raised.value)
+    assert prevented == ["terraform_data.ledgerspace", "terraform_data.ledgerspace_data_volume"]
+    assert [a for a in prevented if is_data_volume(a)] == ["terraform_data.ledgerspace_data_volume"]
+
+    # The override lifts prevent_destroy from the instance only: the volume still stops an untargeted plan.
+    scoped = workspace.with_extra_files(
+        {OVERRIDE_FILE: render_override("terraform_data.ledgerspace")}, tmp_path / "run"
+    )
+    assert scoped.root != workspace.root and scoped.data_dir != workspace.data_dir
+    with pytest.raises(TerraformError) as still:
+        scoped.plan(tmp_path / "p2", {"ami_id": "ami-2"})
+    assert prevented_destroys(still.value) == ["terraform_data.ledgerspace_data_volume"]
+
+    # Targeted with -replace: the instance alone, on the same state as the checked-in root.
+    step = scoped.plan(
+        tmp_path / "p3",
+        {"ami_id": "ami-2"},
+        targets=["terraform_data.ledgerspace"],
+        replace=["terraform_data.ledgerspace"],
+    )
+    assert [(c.address, c.action) for c in step.changes] == [("terraform_data.ledgerspace", "replace")]
+    scoped.apply(step)
+    # The checked-in root's workspace sees the replaced instance in the shared state: nothing left to do.
+    again = workspace.plan(tmp_path / "p4", {"ami_id": "ami-2"}, targets=["terraform_data.ledgerspace"])
+    assert not again.has_changes
+    assert _digest(workspace.root) == checked_in and not (workspace.root / OVERRIDE_FILE).exists()
+
+    with pytest.raises(ValueError, match="plain"):
+        workspace.with_extra_files({"../escape.tf": ""}, tmp_path / "run2")
