@@ -216,7 +216,7 @@ def _replace_in_order(
         poll_seconds=backups.poll_interval_seconds,
         log=log,
     )
-    changes = plan.changes if plan else []
+    changes = plan.changes if plan is not None else []
     replaced_instances = {c.address for c in changes if c.action == "replace" and is_instance(c.address)}
     replaced_instances |= {address for address in prevented if is_instance(address)}
     in_state = [address for address in workspace.state_list() if not address.startswith("data.")]
@@ -229,8 +229,8 @@ def _replace_in_order(
         # The instance's dependents (its volume attachment) are replaced with it; `-target` alone would
         # leave them out, so every resource of the space is targeted.
         targets = sorted(planned | ({a for a in in_state if space_of(a) == role} if instance else set()))
-        path = terraform.plan_path(environment, "databases", context.run_id, f"replace-{role.lower()}")
         run_dir = terraform.work_path / "runs" / environment.name / "databases" / f"{context.run_id}-{role}"
+        path = run_dir / f"replace-{role.lower()}.tfplan"  # a saved plan embeds the override: same lifetime
         try:
             scoped = (
                 workspace.with_extra_files({OVERRIDE_FILE: render_override(instance)}, run_dir)
