@@ -3,16 +3,21 @@
 Replacing an instance or its volume loses the database (the old system's mistake 6: a new AMI or licence
 change silently replaced instances). Protected: every `aws_instance` and `aws_ebs_volume`, and any resource
 named ledgerspace/searchspace[_data_volume] (the fixture roots model them as `terraform_data`).
+
+The real root also sets `prevent_destroy` on them, so there Terraform's plan itself fails ("Instance cannot
+be destroyed"); `prevented_destroys` reads those addresses from the error so the same refusal is given.
 """
 
 import re
 
 from ..environments import Environment
-from ..lib.terraform import PlanSummary
+from ..lib.terraform import PlanSummary, TerraformError
 
 PROTECTED_TYPES = ("aws_instance", "aws_ebs_volume")
 _PROTECTED_NAME = re.compile(r"^(ledgerspace|searchspace)(_data_volume)?$")
 ALLOW_FLAG = "allow_database_replacement"
+PREVENT_DESTROY_SUMMARY = "Instance cannot be destroyed"
+_PREVENTED = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
 
 
 class DestructivePlanRefused(RuntimeError):
@@ -30,6 +35,24 @@ def _resource(address: str) -> tuple[str, str]:
 def is_protected(address: str) -> bool:
     kind, name = _resource(address)
     return kind in PROTECTED_TYPES or bool(_PROTECTED_NAME.match(name))
+
+
+def is_instance(address: str) -> bool:
+    """An `aws_instance`, or the fixture's `terraform_data.ledgerspace`/`searchspace` stand-in."""
+    kind, name = _resource(address)
+    return kind == "aws_instance" or (kind == "terraform_data" and name in ("ledgerspace", "searchspace"))
+
+
+def is_data_volume(address: str) -> bool:
+    return is_protected(address) and not is_instance(address)
+
+
+def prevented_destroys(error: TerraformError) -> list[str]:
+    """Addresses whose destruction Terraform refused because of `prevent_destroy` (empty: another error)."""
+    details = [p.detail for p in error.problems if p.summary == PREVENT_DESTROY_SUMMARY]
+    if not error.problems and PREVENT_DESTROY_SUMMARY in str(error):
+        details = [str(error)]
+    return sorted({address for detail in details for address in _PREVENTED.findall(detail)})
 
 
 def space_of(address: str) -> str | None:

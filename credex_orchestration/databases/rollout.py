@@ -1,11 +1,16 @@
 """The databases' deploy: plan, refuse destructive plans, or snapshot and replace one instance at a time.
 
 Flow when the plan replaces protected resources and the run allows it: snapshot every data volume
-(waiting until completed), then for LedgerSpace and then SearchSpace a targeted plan and apply of that
-space's resources followed by a health wait (the `Neo4j-<Space>-<env>` instance running the new AMI with
-passing status checks), and only then the remaining plan.
+(waiting until completed), then for LedgerSpace and then SearchSpace a targeted plan (`-replace` of the
+instance, `-target` of that space's resources) and apply of that space's resources followed by a health
+wait (the `Neo4j-<Space>-<env>` instance running the new AMI with passing status checks), and only then the
+remaining plan. On the real root, where instances and volumes have `prevent_destroy`, the plan fails instead
+of listing the replacement: that failure is the guard's refusal, and an allowed replacement plans in a
+run-scoped copy of the root whose override file lifts `prevent_destroy` from that one instance only
+(docs/decisions/0080-replace-override.md).
 """
 
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,9 +22,18 @@ from .. import naming
 from ..environments import Environment
 from ..infrastructure.config import DatabasesDeployConfig
 from ..infrastructure.terraform_step import open_workspace, output_metadata, plan_metadata
-from ..lib.terraform import PlanSummary, TerraformWorkspace, _summarise_plan
+from ..lib.terraform import PlanSummary, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
-from .guard import protected_changes, refusal, space_of
+from .guard import (
+    is_data_volume,
+    is_instance,
+    is_protected,
+    prevented_destroys,
+    protected_changes,
+    refusal,
+    space_of,
+)
+from .replace_override import OVERRIDE_FILE, render_override
 from .volumes import ROLES, data_volumes, snapshot_volumes
 
 
@@ -31,28 +45,32 @@ class ReplacementNotConfirmed(RuntimeError):
     """Production replacement without confirm_environment."""
 
 
+class DataVolumeReplacementRefused(RuntimeError):
+    """The plan would destroy a data volume that has prevent_destroy: the roll-out never lifts that."""
+
+
 def targeted_plan(
-    workspace: TerraformWorkspace, plan_path: Path, variables: Mapping[str, Any], targets: list[str]
+    workspace: TerraformWorkspace,
+    plan_path: Path,
+    variables: Mapping[str, Any],
+    targets: list[str],
+    replace: list[str] | None = None,
 ) -> PlanSummary:
-    """A saved plan limited to `targets` (`-target`), variables through the engine's private var file."""
-    workspace.prepare()
-    plan_path = Path(plan_path).resolve()
-    plan_path.parent.mkdir(parents=True, exist_ok=True)
-    with workspace._var_file(variables) as var_args:
-        result = workspace.run(
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-json",
-            "-detailed-exitcode",
-            f"-lock-timeout={workspace.lock_timeout_seconds}s",
-            f"-out={plan_path}",
-            *(f"-target={target}" for target in targets),
-            *var_args,
-            json_lines=True,
-            allow=(0, 2),
-        )
-    return _summarise_plan(plan_path, result)
+    """A saved plan limited to `targets` (`-target`), forcing `replace` (`-replace`)."""
+    return workspace.plan(plan_path, variables, targets=targets, replace=replace or ())
+
+
+def plan_or_prevented(
+    workspace: TerraformWorkspace, plan_path: Path, variables: Mapping[str, Any]
+) -> tuple[PlanSummary | None, list[str]]:
+    """The plan, or (None, addresses) when it failed only because protected resources have prevent_destroy."""
+    try:
+        return workspace.plan(plan_path, variables), []
+    except TerraformError as error:
+        prevented = prevented_destroys(error)
+        if not prevented or not all(is_protected(address) for address in prevented):
+            raise
+        return None, prevented
 
 
 def wait_healthy(
@@ -109,10 +127,14 @@ def deploy_databases(
     log = context.log.info
     workspace = open_workspace(environment, "databases", terraform, aws)
     workspace.prepare()
-    plan = workspace.plan(terraform.plan_path(environment, "databases", context.run_id), variables)
-    log(f"{environment.name}/databases plan: {plan.describe()}")
-    destructive = protected_changes(plan)
+    first, prevented = plan_or_prevented(
+        workspace, terraform.plan_path(environment, "databases", context.run_id), variables
+    )
+    if first is not None:
+        log(f"{environment.name}/databases plan: {first.describe()}")
+    destructive = protected_changes(first) if first is not None else [_prevented(a) for a in prevented]
     extra: dict[str, Any] = {"protected_changes": MetadataValue.json(destructive)}
+    plan = first
     if destructive:
         if not config.allow_database_replacement:
             raise refusal(environment, destructive)
@@ -121,13 +143,27 @@ def deploy_databases(
                 f"{environment.name}/databases: replacing production databases needs "
                 f"confirm_environment: {environment.name} in the run config; nothing was applied"
             )
-        extra.update(_replace_in_order(context, environment, workspace, terraform, aws, variables, plan))
-        plan = workspace.plan(
-            terraform.plan_path(environment, "databases", context.run_id, "rest"), variables
+        volumes = [address for address in prevented if is_data_volume(address)]
+        if volumes:
+            raise DataVolumeReplacementRefused(
+                f"{environment.name}/databases: the plan would destroy data volumes protected by "
+                f"prevent_destroy: {', '.join(volumes)}. The roll-out only ever replaces instances and "
+                "keeps their data volumes; nothing was applied. Find what forces the volume's replacement "
+                "(availability zone, encryption) or move the data by hand (docs/restore.md)."
+            )
+        replaced = _replace_in_order(
+            context, environment, workspace, terraform, aws, variables, first, prevented
         )
-        remaining = protected_changes(plan)
+        extra.update(replaced)
+        rest, still_prevented = plan_or_prevented(
+            workspace, terraform.plan_path(environment, "databases", context.run_id, "rest"), variables
+        )
+        remaining = protected_changes(rest) if rest is not None else [_prevented(a) for a in still_prevented]
         if remaining:
             raise refusal(environment, remaining)
+        plan = rest
+    if plan is None:  # a failed plan always lists what it refused to destroy; kept for the type checker
+        raise refusal(environment, destructive)
     applied = workspace.apply(plan)
     if plan.has_changes:
         log(
@@ -146,6 +182,10 @@ def deploy_databases(
     )
 
 
+def _prevented(address: str) -> str:
+    return f"replace or destroy (prevent_destroy): {address}"
+
+
 def _replace_in_order(
     context: AssetExecutionContext,
     environment: Environment,
@@ -153,7 +193,8 @@ def _replace_in_order(
     terraform: TerraformResource,
     aws: AwsResource,
     variables: Mapping[str, Any],
-    plan: PlanSummary,
+    plan: PlanSummary | None,
+    prevented: list[str],
 ) -> dict[str, Any]:
     log = context.log.info
     ec2 = aws.session(environment).client("ec2")
@@ -175,17 +216,46 @@ def _replace_in_order(
         poll_seconds=backups.poll_interval_seconds,
         log=log,
     )
+    changes = plan.changes if plan is not None else []
+    replaced_instances = {c.address for c in changes if c.action == "replace" and is_instance(c.address)}
+    replaced_instances |= {address for address in prevented if is_instance(address)}
+    in_state = [address for address in workspace.state_list() if not address.startswith("data.")]
     order: list[dict[str, Any]] = []
     for role in ROLES:
-        targets = sorted(
-            {c.address for c in plan.changes if c.action != "noop" and space_of(c.address) == role}
-        )
-        if not targets:
+        planned = {c.address for c in changes if c.action != "noop" and space_of(c.address) == role}
+        instance = next((a for a in sorted(replaced_instances) if space_of(a) == role), None)
+        if not planned and instance is None:
             continue
-        path = terraform.plan_path(environment, "databases", context.run_id, f"replace-{role.lower()}")
-        step = targeted_plan(workspace, path, variables, targets)
-        log(f"{environment.name}/databases replacing {role}: {', '.join(step.addresses())}")
-        workspace.apply(step)
+        # The instance's dependents (its volume attachment) are replaced with it; `-target` alone would
+        # leave them out, so every resource of the space is targeted.
+        targets = sorted(planned | ({a for a in in_state if space_of(a) == role} if instance else set()))
+        run_dir = terraform.work_path / "runs" / environment.name / "databases" / f"{context.run_id}-{role}"
+        path = run_dir / f"replace-{role.lower()}.tfplan"  # a saved plan embeds the override: same lifetime
+        try:
+            scoped = (
+                workspace.with_extra_files({OVERRIDE_FILE: render_override(instance)}, run_dir)
+                if instance
+                else workspace
+            )
+            try:
+                step = targeted_plan(scoped, path, variables, targets, [instance] if instance else [])
+            except TerraformError as error:
+                blocked = prevented_destroys(error)  # e.g. a data volume the step would destroy
+                if not blocked:
+                    raise
+                raise DataVolumeReplacementRefused(
+                    f"{environment.name}/databases: replacing {role} would also destroy {', '.join(blocked)} "
+                    "(prevent_destroy stays on everything but the one instance); nothing was applied for "
+                    f"{role}. Data volumes are never replaced by the roll-out (docs/restore.md)."
+                ) from None
+            allowed = planned | ({instance} if instance else set())
+            unexpected = [c for c in protected_changes(step) if c.split(": ", 1)[1] not in allowed]
+            if unexpected:
+                raise refusal(environment, unexpected)
+            log(f"{environment.name}/databases replacing {role}: {', '.join(step.addresses())}")
+            scoped.apply(step)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)  # the override never outlives its one apply
         instance_id = wait_healthy(ec2, environment, role, str(variables["ami_id"]), log)
         order.append({"role": role, "addresses": step.addresses(), "healthy_instance": instance_id})
     return {

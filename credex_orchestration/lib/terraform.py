@@ -13,12 +13,13 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class TerraformError(RuntimeError):
-    """A Terraform command failed; the message names the root, workspace, command and cause."""
+    """A Terraform command failed; the message names the root, workspace, command and cause.
+
+    `problems` holds the command's error diagnostics (summary, detail, location) for callers that react to
+    a specific one (the databases roll-out reads "Instance cannot be destroyed", Terraform's prevent_destroy
+    error).
+    """
+
+    problems: tuple[Problem, ...] = ()
 
 
 class TerraformRootMissing(TerraformError):
@@ -269,6 +277,11 @@ class TerraformWorkspace:
         return result
 
     def _error(self, command: str, result: CommandResult) -> TerraformError:
+        error = self._classify(command, result)
+        error.problems = tuple(_problems(result))
+        return error
+
+    def _classify(self, command: str, result: CommandResult) -> TerraformError:
         problems = _problems(result)
         described = "; ".join(problem.describe() for problem in problems)
         text = "\n".join([*(p.detail for p in problems), *result.stdout, result.stderr])
@@ -364,13 +377,21 @@ class TerraformWorkspace:
         *,
         refresh_only: bool = False,
         destroy: bool = False,
+        targets: Sequence[str] = (),
+        replace: Sequence[str] = (),
     ) -> PlanSummary:
-        """Plan to a saved plan file with the detailed exit code (0: no changes, 2: changes)."""
+        """Plan to a saved plan file with the detailed exit code (0: no changes, 2: changes).
+
+        `targets` limits the plan to those addresses and their dependencies (`-target`); `replace` forces
+        the replacement of those addresses (`-replace`). Addresses are not secret: they go on the command line.
+        """
         self.prepare()
         plan_path = Path(plan_path).resolve()
         plan_path.parent.mkdir(parents=True, exist_ok=True)
         flags = ["-refresh-only"] if refresh_only else []
         flags += ["-destroy"] if destroy else []
+        flags += [f"-target={address}" for address in targets]
+        flags += [f"-replace={address}" for address in replace]
         with self._var_file(variables or {}) as var_args:
             result = self.run(
                 "plan",
@@ -442,6 +463,41 @@ class TerraformWorkspace:
         self.prepare()
         result = self.run("show", "-json", "-no-color", str(plan.plan_path), quiet=True)
         return json.loads("\n".join(result.stdout))
+
+    def with_extra_files(self, files: Mapping[str, str], run_dir: Path) -> TerraformWorkspace:
+        """A run-scoped working copy of this root with `files` added, on the same state.
+
+        The root directory (its `*.tf`, templates and `.terraform.lock.hcl`; never `.terraform` or local
+        state) is copied to `<run_dir>/roots/<root name>` and `files` are written next to it. The copy shares
+        backend, workspace name, provider cache, environment, log and redactor, and has its own data
+        directory `<run_dir>/data`, so the checked-in root and its initialisation stay as they were. Remove
+        `run_dir` when the run is done with it.
+        """
+        self._check_root()
+        for name in files:
+            if Path(name).name != name or not name.endswith((".tf", ".tf.json")):
+                raise ValueError(
+                    f"extra Terraform file {name!r}: a plain *.tf or *.tf.json file name is needed"
+                )
+        run_dir = Path(run_dir).resolve()
+        copied = run_dir / "roots" / self.root.name
+        if copied.exists():
+            shutil.rmtree(copied)
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.root, copied, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
+        for name, text in files.items():
+            (copied / name).write_text(text)
+        return TerraformWorkspace(
+            root=copied,
+            workspace=self.workspace,
+            data_dir=run_dir / "data",
+            backend=self.backend,
+            plugin_cache_dir=self.plugin_cache_dir,
+            lock_timeout_seconds=self.lock_timeout_seconds,
+            env=self._extra_env,
+            log=self._log,
+            redactor=self.redact,
+        )
 
 
 def _summarise_plan(plan_path: Path, result: CommandResult) -> PlanSummary:

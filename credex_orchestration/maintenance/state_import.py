@@ -1,7 +1,7 @@
 """Import resources into a workspace's state with import blocks generated for one run.
 
-The roots stay untouched: the roots directory is copied into a run-scoped directory (so relative module
-sources still resolve), `imports.tf` is written next to the component's `*.tf`, and that copy is planned
+The roots stay untouched: the root is copied into a run-scoped directory (the roots use no modules,
+so no sibling directory is needed), `credex_imports.tf` is written next to its `*.tf`, and that copy is planned
 with `-target` on the imported addresses against the same backend and workspace, in its own data directory
 (docs/decisions/0050-run-scoped-import-blocks.md). The plan is applied only when no imported address would be
 created, replaced or destroyed.
@@ -9,10 +9,8 @@ created, replaced or destroyed.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,22 +66,15 @@ def render_imports(targets: Iterable[ImportTarget]) -> str:
     )
 
 
-def run_scoped_workspace(workspace: TerraformWorkspace, run_dir: Path) -> TerraformWorkspace:
-    """A copy of the workspace whose root is a copy of the roots directory under `run_dir`.
+def run_scoped_workspace(
+    workspace: TerraformWorkspace, run_dir: Path, files: Mapping[str, str] | None = None
+) -> TerraformWorkspace:
+    """A copy of the workspace whose root is a copy of the root under `run_dir`, with `files` added.
 
     Same backend and workspace name (so the same state), its own data directory (so the real root's
-    initialisation is left as it was).
+    initialisation is left as it was): the engine's `with_extra_files`.
     """
-    roots_dir = workspace.root.parent
-    copied = Path(run_dir) / "roots"
-    if copied.exists():
-        shutil.rmtree(copied)
-    shutil.copytree(roots_dir, copied, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-    clone = copy.copy(workspace)
-    clone.root = (copied / workspace.root.name).resolve()
-    clone.data_dir = (Path(run_dir) / "data").resolve()
-    clone._prepared = False  # the engine prepares lazily; the clone must init its own data dir
-    return clone
+    return workspace.with_extra_files(files or {}, run_dir)
 
 
 def check_targets(workspace: TerraformWorkspace, targets: list[ImportTarget]) -> None:
@@ -116,10 +107,10 @@ def import_into_state(
     if not targets:
         return ImportResult([], None, [])
     check_targets(workspace, targets)
-    scoped = run_scoped_workspace(workspace, run_dir)
-    (scoped.root / "credex_imports.tf").write_text(render_imports(targets))
-    target_flags = [f"-target={target.address}" for target in targets]
-    plan = _targeted_plan(scoped, Path(run_dir) / "import.tfplan", variables or {}, target_flags)
+    scoped = run_scoped_workspace(workspace, run_dir, {"credex_imports.tf": render_imports(targets)})
+    plan = scoped.plan(
+        Path(run_dir) / "import.tfplan", variables or {}, targets=[target.address for target in targets]
+    )
     bad = [f"{change.action}: {change.address}" for change in plan.changes if change.action in _BAD_ACTIONS]
     if bad:
         raise ImportRefused(
@@ -130,28 +121,3 @@ def import_into_state(
     scoped.apply(plan)
     updated = [change.address for change in plan.changes if change.action == "update"]
     return ImportResult(list(targets), plan, updated)
-
-
-def _targeted_plan(
-    workspace: TerraformWorkspace, plan_path: Path, variables: Mapping[str, Any], flags: list[str]
-) -> PlanSummary:
-    """`terraform plan -target=...` through the engine (its `plan` has no target option)."""
-    from ..lib.terraform import _summarise_plan  # the engine's own parser of plan events
-
-    workspace.prepare()
-    plan_path = Path(plan_path).resolve()
-    with workspace._var_file(variables) as var_args:
-        result = workspace.run(
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-json",
-            "-detailed-exitcode",
-            f"-lock-timeout={workspace.lock_timeout_seconds}s",
-            f"-out={plan_path}",
-            *flags,
-            *var_args,
-            json_lines=True,
-            allow=(0, 2),
-        )
-    return _summarise_plan(plan_path, result)
