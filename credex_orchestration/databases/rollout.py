@@ -21,7 +21,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from .. import naming
 from ..environments import Environment
 from ..infrastructure.config import DatabasesDeployConfig
-from ..infrastructure.terraform_step import open_workspace, output_metadata, plan_metadata
+from ..infrastructure.terraform_step import deploy_component
 from ..lib.terraform import PlanSummary, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
 from .guard import (
@@ -123,19 +123,15 @@ def deploy_databases(
     variables: Mapping[str, Any],
     config: DatabasesDeployConfig,
 ) -> MaterializeResult:
-    """Plan; apply when nothing protected is destroyed; else refuse, or snapshot and replace in order."""
-    log = context.log.info
-    workspace = open_workspace(environment, "databases", terraform, aws)
-    workspace.prepare()
-    first, prevented = plan_or_prevented(
-        workspace, terraform.plan_path(environment, "databases", context.run_id), variables
-    )
-    if first is not None:
-        log(f"{environment.name}/databases plan: {first.describe()}")
-    destructive = protected_changes(first) if first is not None else [_prevented(a) for a in prevented]
-    extra: dict[str, Any] = {"protected_changes": MetadataValue.json(destructive)}
-    plan = first
-    if destructive:
+    """The common deploy step, whose plan refuses destroying protected resources, or, when allowed,
+    snapshots the data volumes and replaces the instances one at a time before planning the rest."""
+
+    def plan_step(workspace: TerraformWorkspace, plan_path: Path) -> tuple[PlanSummary, dict[str, Any]]:
+        first, prevented = plan_or_prevented(workspace, plan_path, variables)
+        destructive = protected_changes(first) if first is not None else [_prevented(a) for a in prevented]
+        extra: dict[str, Any] = {"protected_changes": MetadataValue.json(destructive)}
+        if not destructive and first is not None:
+            return first, extra
         if not config.allow_database_replacement:
             raise refusal(environment, destructive)
         if environment.is_production and config.confirm_environment != environment.name:
@@ -151,35 +147,19 @@ def deploy_databases(
                 "keeps their data volumes; nothing was applied. Find what forces the volume's replacement "
                 "(availability zone, encryption) or move the data by hand (docs/restore.md)."
             )
-        replaced = _replace_in_order(
-            context, environment, workspace, terraform, aws, variables, first, prevented
+        extra.update(
+            _replace_in_order(context, environment, workspace, terraform, aws, variables, first, prevented)
         )
-        extra.update(replaced)
         rest, still_prevented = plan_or_prevented(
             workspace, terraform.plan_path(environment, "databases", context.run_id, "rest"), variables
         )
         remaining = protected_changes(rest) if rest is not None else [_prevented(a) for a in still_prevented]
-        if remaining:
-            raise refusal(environment, remaining)
-        plan = rest
-    if plan is None:  # a failed plan always lists what it refused to destroy; kept for the type checker
-        raise refusal(environment, destructive)
-    applied = workspace.apply(plan)
-    if plan.has_changes:
-        log(
-            f"{environment.name}/databases applied: {applied.add} added, {applied.change} changed, "
-            f"{applied.destroy} destroyed"
-        )
-    return MaterializeResult(
-        metadata={
-            "environment": environment.name,
-            "workspace": workspace.workspace,
-            "applied": plan.has_changes or bool(destructive),
-            **plan_metadata(plan),
-            **output_metadata(workspace.outputs()),
-            **extra,
-        }
-    )
+        if remaining or rest is None:
+            raise refusal(environment, remaining or destructive)
+        extra["applied"] = True
+        return rest, extra
+
+    return deploy_component(context, environment, "databases", terraform, aws, variables, plan_step=plan_step)
 
 
 def _prevented(address: str) -> str:

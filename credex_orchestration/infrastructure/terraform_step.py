@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
@@ -13,6 +14,8 @@ from ..lib.redact import Redactor
 from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
 from ..maintenance.existing_resources import import_before_plan
 from ..resources import AwsResource, TerraformResource
+
+PlanStep = Callable[[TerraformWorkspace, Path], tuple[PlanSummary, dict[str, Any]]]
 
 
 def compute_log(line: str) -> None:
@@ -97,15 +100,19 @@ def deploy_component(
     aws: AwsResource,
     variables: Mapping[str, Any],
     known_outputs: Mapping[str, Output] | None = None,
+    plan_step: PlanStep | None = None,
 ) -> MaterializeResult:
     """Plan the component's root into a saved plan and apply it only when it has changes.
 
     `known_outputs`: the component's own outputs if the step already read them before planning.
+    `plan_step`: a component's own way to reach the plan to apply (the databases guard and roll-out); it
+    returns that plan and metadata to add (which may say `applied` when it changed resources itself).
     """
     workspace = open_workspace(environment, component, terraform, aws)
     imported = import_before_plan(context, environment, component, terraform, aws, workspace, variables)
     workspace.prepare()
-    plan = workspace.plan(terraform.plan_path(environment, component, context.run_id), variables)
+    plan_path = terraform.plan_path(environment, component, context.run_id)
+    plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
     applied = workspace.apply(plan)
     if plan.has_changes:
@@ -113,8 +120,9 @@ def deploy_component(
             f"{environment.name}/{component} applied: {applied.add} added, {applied.change} changed, "
             f"{applied.destroy} destroyed, {applied.imports} imported"
         )
-    # Outputs read before an import may predate it: read them again then.
-    outputs = outputs_after(workspace, plan, applied, None if imported else known_outputs)
+    # Outputs read before an import or a plan step's own changes may predate them: read them again then.
+    fresh = not imported and not extra.get("applied")
+    outputs = outputs_after(workspace, plan, applied, known_outputs if fresh else None)
     return MaterializeResult(
         metadata={
             "environment": environment.name,
@@ -123,5 +131,6 @@ def deploy_component(
             **plan_metadata(plan),
             **output_metadata(outputs),
             **imported,
+            **extra,
         }
     )

@@ -67,7 +67,10 @@ resource "aws_instance" "ledgerspace" {
   iam_instance_profile    = aws_iam_instance_profile.neo4j.name
   user_data               = local.user_data["ledgerspace"]
   disable_api_termination = true
-  monitoring              = true
+  # Termination protection guards the console and API; Terraform may lift it only when a plan destroys the
+  # instance, which prevent_destroy refuses except in a guarded, one-instance replacement (decision 0080).
+  force_destroy = true
+  monitoring    = true
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -98,7 +101,10 @@ resource "aws_instance" "searchspace" {
   iam_instance_profile    = aws_iam_instance_profile.neo4j.name
   user_data               = local.user_data["searchspace"]
   disable_api_termination = true
-  monitoring              = true
+  # Termination protection guards the console and API; Terraform may lift it only when a plan destroys the
+  # instance, which prevent_destroy refuses except in a guarded, one-instance replacement (decision 0080).
+  force_destroy = true
+  monitoring    = true
 
   metadata_options {
     http_endpoint               = "enabled"

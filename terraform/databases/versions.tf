@@ -8,7 +8,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "~> 6.8" # aws_instance.force_destroy (hashicorp/terraform-provider-aws#43722)
     }
     random = {
       source  = "hashicorp/random"
