@@ -171,9 +171,13 @@ class VerificationSettings(_Model):
         True,
         description="false builds no post-deploy checks (an environment's first build only); production refuses.",
     )
-    request_timeout_seconds: float = Field(10, gt=0, description="Timeout of each HTTP request of the checks.")
+    request_timeout_seconds: float = Field(
+        10, gt=0, description="Timeout of each HTTP request of the checks."
+    )
     integration_timeout_seconds: float = Field(300, gt=0, description="Bound on the integration suite's run.")
-    log_lines: int = Field(20, ge=0, le=200, description="Last log lines put into a failed rollout's metadata.")
+    log_lines: int = Field(
+        20, ge=0, le=200, description="Last log lines put into a failed rollout's metadata."
+    )
 
 
 class TriggerSettings(_Model):
@@ -345,7 +349,9 @@ class BackupSettings(_Model):
     enabled: bool = Field(True, description="Whether the daily backup schedule snapshots this environment.")
     cron: str = Field("0 2 * * *", description="When the daily backup runs (UTC; after the 00:00 DCO).")
     keep_daily: int = Field(7, ge=1, le=90, description="Newest daily snapshots kept per volume.")
-    keep_weekly: int = Field(4, ge=0, le=104, description="Weekly snapshots (newest of each week) kept beyond.")
+    keep_weekly: int = Field(
+        4, ge=0, le=104, description="Weekly snapshots (newest of each week) kept beyond."
+    )
     max_age_hours: float = Field(28, gt=0, description="The freshness check fails when the newest is older.")
     snapshot_timeout_seconds: float = Field(1800, gt=0)
     poll_interval_seconds: float = Field(15, gt=0)

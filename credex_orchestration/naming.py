@@ -91,6 +91,17 @@ def neo4j_instance(env: Environment, space: str) -> str:
     return f"Neo4j-{space}-{env.slug}"
 
 
+# The keys of every environment's Neo4j secret, exactly (the seeds' contract with credex-core).
+NEO4J_SECRET_KEYS = (
+    "ledgerspacebolturl",
+    "ledgerspaceuser",
+    "ledgerspacepass",
+    "searchspacebolturl",
+    "searchspaceuser",
+    "searchspacepass",
+)
+
+
 def neo4j_secret(env: Environment) -> str:
     """`neo4j_prod_secrets`, `neo4j_stage_secrets`, `neo4j_dev_secrets`, else `neo4j_<env>_secrets`."""
     return f"neo4j_{_SECRET_SHORT_NAMES.get(env.name, env.name)}_secrets"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from credex_orchestration import naming
 from credex_orchestration.environments import COMPONENTS, DEFAULT_ENVIRONMENTS_FILE, load_environments
 from credex_orchestration.infrastructure import app, connectors, databases
 from credex_orchestration.resources import TerraformResource
@@ -279,14 +280,7 @@ def test_neo4j_secret_has_exactly_the_six_keys_and_user_data_no_secret() -> None
     root = ROOTS["databases"]
     version = root.resource("aws_secretsmanager_secret_version.neo4j").body["secret_string"]
     keys = re.findall(r"\b([a-z]+)\s*=", version)
-    assert keys == [
-        "ledgerspacebolturl",
-        "ledgerspaceuser",
-        "ledgerspacepass",
-        "searchspacebolturl",
-        "searchspaceuser",
-        "searchspacepass",
-    ]
+    assert keys == list(naming.NEO4J_SECRET_KEYS)
     # Passwords flow into the secret only: no other block or local reads random_password.
     readers = [
         block.address

@@ -14,16 +14,7 @@ from ..environments import Environment
 from .outcome import Outcome
 
 SPACES = ("LedgerSpace", "SearchSpace")
-SECRET_KEYS = frozenset(
-    {
-        "ledgerspacebolturl",
-        "ledgerspaceuser",
-        "ledgerspacepass",
-        "searchspacebolturl",
-        "searchspaceuser",
-        "searchspacepass",
-    }
-)
+SECRET_KEYS = frozenset(naming.NEO4J_SECRET_KEYS)
 
 
 def instances_running(ec2: Any, environment: Environment) -> Outcome:
