@@ -31,7 +31,9 @@ def environments(tmp_path):
     AMI is pinned (this test is about the guard, not the AMI pipeline)."""
     from .support.environments import local_environments
 
-    overrides = {name: {"triggers.quiet_windows_utc": []} for name in ("development", "staging", "production")}
+    overrides = {
+        name: {"triggers.quiet_windows_utc": []} for name in ("development", "staging", "production")
+    }
     overrides["production"]["neo4j.ami_id"] = AMI
     return local_environments(tmp_path, overrides)
 
