@@ -137,3 +137,23 @@ def test_absent_databases_are_failed_checks(world) -> None:
         "Neo4j secret", lambda: databases.secret_complete(world.client("secretsmanager"), world.env)
     )
     assert not missing.passed and "ResourceNotFoundException" in missing.reason
+
+
+def test_log_redactor_masks_plain_and_json_secrets(moto, tmp_path) -> None:
+    """Secrets stored as JSON are masked value by value; a plain-string secret is masked whole."""
+    import boto3
+
+    from credex_orchestration import naming
+    from credex_orchestration.lib.aws import AwsSession
+    from credex_orchestration.verification.app_checks import secret_redactor
+
+    from .support.environments import local_environments
+
+    moto.reset()
+    env = local_environments(tmp_path)["staging"]
+    client = boto3.client("secretsmanager", region_name=env.aws.region, endpoint_url=moto.endpoint_url)
+    client.create_secret(Name=naming.neo4j_secret(env), SecretString='{"ledgerspacepass": "neo-pass-123"}')
+    client.create_secret(Name=naming.app_secret(env), SecretString="plain-jwt-secret-456")
+    redact = secret_redactor(AwsSession(region=env.aws.region, endpoint_url=moto.endpoint_url), env)
+    line = redact("auth neo-pass-123 jwt plain-jwt-secret-456 ok")
+    assert line == "auth *** jwt *** ok"

@@ -55,10 +55,15 @@ def secret_redactor(session: Any, environment: Environment) -> Redactor:
     secrets = session.client("secretsmanager")
     for name in (naming.neo4j_secret(environment), naming.app_secret(environment)):
         try:
-            document = json.loads(secrets.get_secret_value(SecretId=name).get("SecretString") or "{}")
+            text = secrets.get_secret_value(SecretId=name).get("SecretString") or ""
         except Exception:  # an unreadable secret has nothing to mask; the secret check reports it
             continue
-        redactor.add(document if isinstance(document, dict) else [])
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        # A JSON object's values are masked one by one; any other secret is masked whole.
+        redactor.add(document if isinstance(document, dict) else text)
     return redactor
 
 
