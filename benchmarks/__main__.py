@@ -1,7 +1,7 @@
 """Run the benchmarks: `.venv/bin/python -m benchmarks [--repeats N] [--only NAME ...]`.
 
 Writes benchmarks/results/latest.json and latest.png. Each benchmark returns named entries (status ok with
-figures, or skipped with a reason); a benchmark that fails is recorded as failed and the others still run.
+figures); a benchmark that fails is recorded as failed with the reason, and the others still run.
 """
 
 from __future__ import annotations

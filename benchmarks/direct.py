@@ -1,20 +1,29 @@
 """The deploy without Dagster: the same Terraform and AWS calls as `deploy_<env>`, in sequence, as a script.
 
-The baseline of the overhead benchmark. It uses the engine (`TerraformResource`/`TerraformWorkspace`) and
-each component's `variables()` builder as the assets do, so the only difference is the orchestration.
+The baseline of the overhead benchmark. It uses the engine (`TerraformResource`/`TerraformWorkspace`),
+each component's `variables()` builder and the verification functions the asset checks call, in the order
+the deploy job runs them, so the only difference is the orchestration. It prints one JSON line with every
+check's verdict and exits 1 when one failed, so a broken world is never measured as a fast one.
 Usage: python -m benchmarks.direct ENVIRONMENT [--git-sha SHA] [--plans-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
 import uuid
 
 from credex_orchestration.environments import Environment, load_environments
 from credex_orchestration.infrastructure import app, connectors, databases
 from credex_orchestration.infrastructure.terraform_step import open_workspace, outputs_after, read_outputs
 from credex_orchestration.resources import AwsResource, TerraformResource
+from credex_orchestration.verification import databases as database_checks
+from credex_orchestration.verification import network
+from credex_orchestration.verification.app import AppVerification
+from credex_orchestration.verification.outcome import Outcome
+from credex_orchestration.verification.results import connect
 
 
 def deploy(
@@ -23,8 +32,10 @@ def deploy(
     aws: AwsResource,
     git_sha: str,
     plans_only: bool,
-) -> None:
+) -> dict[str, Outcome]:
     run_id = uuid.uuid4().hex
+    verdicts: dict[str, Outcome] = {}
+    verify = environment.verification.enabled and not plans_only
 
     def component(name: str, variables: dict, known: dict | None = None) -> None:
         workspace = open_workspace(environment, name, terraform, None if plans_only else aws)
@@ -34,22 +45,30 @@ def deploy(
             return
         outputs_after(workspace, plan, workspace.apply(plan), known)
 
+    def record(component: str, outcomes: dict[str, Outcome]) -> None:
+        verdicts.update({f"{component}:{name}": outcome for name, outcome in outcomes.items()})
+
     component("connectors", connectors.variables(environment))
+    if verify:
+        record("connectors", network.verify_connectors(connect(aws, environment), environment))
     upstream = read_outputs(environment, "connectors", terraform, databases.READS)
     component("databases", databases.variables(environment, upstream, environment.neo4j.ami_id or ""))
-    upstream = read_outputs(environment, "connectors", terraform, app.READS_CONNECTORS)
-    db = read_outputs(environment, "databases", terraform, app.READS_DATABASES)
-    deployed = terraform.workspace(environment, "app").outputs()
+    if verify:
+        record("databases", database_checks.verify(connect(aws, environment), environment))
+    upstream, db, deployed = app.read_inputs(environment, terraform)
     current = deployed.get("image_tag")
     tag = app.image_tag(environment, git_sha, current.value if current else None)
     component("app", app.variables(environment, upstream, db, tag), deployed)
+    if verify:
+        record("app", AppVerification.connect(environment, aws, terraform, print).run())
+    return verdicts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("environment")
     parser.add_argument("--git-sha", default="")
-    parser.add_argument("--plans-only", action="store_true", help="plan each component; no apply, no outputs")
+    parser.add_argument("--plans-only", action="store_true", help="plan each component; no apply, no checks")
     args = parser.parse_args()
     # The resources as `definitions.default_resources()` configures them, without loading the code location.
     terraform = TerraformResource(
@@ -57,7 +76,12 @@ def main() -> None:
     )
     aws = AwsResource(endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
     environment = load_environments(os.environ.get("CREDEX_ENVIRONMENTS_FILE"))[args.environment]
-    deploy(environment, terraform, aws, args.git_sha, args.plans_only)
+    verdicts = deploy(environment, terraform, aws, args.git_sha, args.plans_only)
+    print(json.dumps({"checks": {name: outcome.passed for name, outcome in verdicts.items()}}))
+    failed = {name: outcome.reason for name, outcome in verdicts.items() if not outcome.passed}
+    if failed:
+        print(f"failed checks: {failed}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,3 @@ def ratio(numerator: dict[str, Any], denominator: dict[str, Any]) -> float:
 
 def ok(figures: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"status": "ok", "figures": figures, **extra}
-
-
-def skipped(reason: str) -> dict[str, Any]:
-    return {"status": "skipped", "reason": reason, "figures": {}}

@@ -1,46 +1,52 @@
-"""Code location of the overlap benchmark: the real one plus jobs of independent assets under two executors.
+"""Code location of the overlap benchmark: the real one, its AMI pipeline pointed at the benchmark world.
 
-`neo4j_ami/<edition>` and `<env>/connectors` share nothing, nor do two environments' connectors; a
-multiprocess executor (forkserver start) may run them side by side, the in-process executor runs them one
-after the other. The jobs live here, not in the code location, until the numbers justify one there.
+It adds one job per (selection, executor). The selections are assets that share nothing, with their checks
+(scheduled ones aside, as a deploy runs them); the executors are the two the code location uses:
+`SIDE_BY_SIDE` (its default, what an ad-hoc selection in the UI runs with) and `in_process_executor` (its
+named jobs'). The AMI build is real against moto: an SSM base-image parameter, Neo4j's repository index on
+loopback and a thread playing the builder and smoke-test instances (`tests/support/neo4j_images.py`), all
+set up by `overlap.py` and named here through CREDEX_BENCH_* variables.
 """
 
-from dagster import (
-    AssetKey,
-    AssetSelection,
-    Definitions,
-    define_asset_job,
-    in_process_executor,
-    multiprocess_executor,
-)
+import os
 
-from credex_orchestration import definitions
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-FORKSERVER = multiprocess_executor.configured(
-    {"start_method": {"forkserver": {}}, "max_concurrent": 2}, name="multiprocess_forkserver"
-)
-SELECTIONS = {
-    "ami_and_connectors": [AssetKey(["neo4j_ami", "community"]), AssetKey(["development", "connectors"])],
-    "two_connectors": [AssetKey(["development", "connectors"]), AssetKey(["staging", "connectors"])],
-}
-EXECUTORS = {"forkserver": FORKSERVER, "in_process": in_process_executor}
-# The AMI placeholder takes ~0.1 s, so in-process it adds nothing worth a run; the connectors pair runs both ways.
-JOBS = [
-    ("ami_and_connectors", "forkserver"),
-    ("two_connectors", "forkserver"),
-    ("two_connectors", "in_process"),
-]
+from credex_orchestration.definitions import build_definitions, settle
+from credex_orchestration.environments import load_environments
+from credex_orchestration.execution import SIDE_BY_SIDE
+from credex_orchestration.images.settings import Neo4jImagesResource
+from credex_orchestration.triggers.deploy_runs import without_scheduled_checks
+
+from .overlap import SELECTIONS
+
+EXECUTORS = {"side_by_side": SIDE_BY_SIDE, "in_process": in_process_executor}
+
+
+def images() -> Neo4jImagesResource:
+    return Neo4jImagesResource(
+        endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+        base_image_parameter=os.environ.get("CREDEX_BENCH_BASE_IMAGE_PARAMETER", "/bench/al2023"),
+        repository_url=os.environ.get("CREDEX_BENCH_NEO4J_REPOSITORY", "http://127.0.0.1:9/stable"),
+        poll_interval_seconds=float(os.environ.get("CREDEX_BENCH_AMI_POLL_SECONDS", "0.5")),
+        build_timeout_seconds=60,
+        smoke_timeout_seconds=60,
+        image_timeout_seconds=60,
+    )
+
 
 defs = Definitions.merge(
-    definitions.defs,
+    build_definitions(load_environments(), {"neo4j_images": images()}),
     Definitions(
         jobs=[
             define_asset_job(
                 f"{selection}_{executor}",
-                AssetSelection.assets(*SELECTIONS[selection]),
+                without_scheduled_checks(AssetSelection.assets(*keys)),
                 executor_def=EXECUTORS[executor],
             )
-            for selection, executor in JOBS
+            for selection, keys in SELECTIONS.items()
+            for executor in EXECUTORS
         ]
     ),
 )
+settle()

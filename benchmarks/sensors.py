@@ -3,14 +3,13 @@
 Branch sensor: a local bare repository with the three branches; every `git` the tick runs goes through a
 counting shim on PATH, so round trips are git commands that reach the remote (ls-remote, fetch). Release
 sensor: a loopback HTTP server with ETag support serves a `Packages` index and counts requests and body bytes;
-an unchanged index must cost 0 body bytes (304). The sensors come from the triggers area (issue 5); when its
-modules are not importable the benchmark is skipped with the reason.
+an unchanged index must cost 0 body bytes (304). The world's environments have no DCO quiet window: a tick
+inside one skips git altogether, so it would measure nothing; a tick that never reaches the remote fails.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import os
 import stat
 import subprocess
@@ -20,26 +19,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .measure import figure, ok, skipped
+from dagster import DagsterInstance, build_sensor_context
+
+from credex_orchestration.environments import load_environments
+from credex_orchestration.resources import AwsResource
+from credex_orchestration.triggers import branch_push, neo4j_release, resources
+
+from .measure import figure, ok
 from .world import World
 
-BRANCH_MODULES = ("credex_orchestration.triggers.branch_push", "credex_orchestration.triggers.resources")
-RELEASE_MODULES = ("credex_orchestration.triggers.neo4j_release", "credex_orchestration.triggers.resources")
 REMOTE_COMMANDS = ("ls-remote", "fetch", "clone", "pull")
 PACKAGES = "".join(
     f"Package: {name}\nVersion: 1:{version}\nArchitecture: all\n\n"
     for name in ("neo4j", "neo4j-enterprise")
     for version in ("5.26.10", "5.26.12", "2025.01.0")
 )
-
-
-def _modules(names: tuple[str, ...]) -> list[Any] | str:
-    try:
-        return [importlib.import_module(name) for name in names]
-    except ImportError as error:
-        return (
-            f"{error.name or names[0]} is not importable ({error}): the triggers area is not on this branch"
-        )
 
 
 # ----- git --------------------------------------------------------------------------------------------------
@@ -78,15 +72,6 @@ def _calls(log: Path) -> list[str]:
 
 
 def branch_tick(world: World, repeats: int) -> dict[str, Any]:
-    modules = _modules(BRANCH_MODULES)
-    if isinstance(modules, str):
-        return {"branch_sensor": skipped(modules)}
-    branch_push, resources = modules
-    from dagster import DagsterInstance, build_sensor_context
-
-    from credex_orchestration.environments import load_environments
-    from credex_orchestration.resources import AwsResource
-
     root = world.fresh("branch-sensor")
     bare = _repository(root)
     shim_dir, log = _git_shim(root)
@@ -118,6 +103,8 @@ def branch_tick(world: World, repeats: int) -> dict[str, Any]:
                 trips.append(sum(1 for call in calls if any(c in call.split() for c in REMOTE_COMMANDS)))
     finally:
         os.environ["PATH"] = old_path
+    if min(trips) < 1:
+        raise RuntimeError(f"a branch-sensor tick reached the remote {min(trips)} times: it measured nothing")
     return {
         "branch_sensor": ok(
             {"tick": figure(walls, "s"), "round_trips": figure(trips, "count", 0)},
@@ -168,14 +155,6 @@ class _IndexHandler(BaseHTTPRequestHandler):
 
 
 def release_tick(world: World, repeats: int) -> dict[str, Any]:
-    modules = _modules(RELEASE_MODULES)
-    if isinstance(modules, str):
-        return {"release_sensor": skipped(modules)}
-    neo4j_release, resources = modules
-    from dagster import DagsterInstance, build_sensor_context
-
-    from credex_orchestration.environments import load_environments
-
     server = _IndexServer(PACKAGES)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,29 @@ def test_init_runs_once_until_root_or_backend_change(tmp_path: Path) -> None:
     assert _workspace(tmp_path, root).init() is False
     (root / "extra.tf").write_text('output "more" { value = 1 }\n')
     assert _workspace(tmp_path, root).init() is True
+
+
+def test_an_init_waits_while_another_holds_the_provider_cache(tmp_path: Path) -> None:
+    """Terraform does not lock its plugin cache: inits sharing one take turns (decision 0075)."""
+    root = _root(tmp_path, SIMPLE)
+    workspace = _workspace(tmp_path, root)
+    workspace.plugin_cache_dir.mkdir(parents=True)
+    done: list[bool] = []
+    with open(workspace.plugin_cache_dir / ".credex-init.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # what another process's init holds while it runs
+        waiting = threading.Thread(target=lambda: done.append(workspace.init()))
+        waiting.start()
+        waiting.join(timeout=3)
+        assert waiting.is_alive() and done == [] and not (workspace.data_dir / "terraform.tfstate").exists()
+        assert not (workspace.data_dir / "credex-init.sha256").exists()
+        fcntl.flock(held, fcntl.LOCK_UN)
+    waiting.join(timeout=120)
+    assert not waiting.is_alive() and done == [True]
+    assert (workspace.data_dir / "credex-init.sha256").exists()
+    # Reading outputs never takes the cache's lock: it runs while the lock is held elsewhere.
+    with open(workspace.plugin_cache_dir / ".credex-init.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert workspace.outputs() == {}
 
 
 def test_variables_never_reach_the_command_line(tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ def test_log_redactor_masks_plain_and_json_secrets(moto, tmp_path) -> None:
 
     from credex_orchestration import naming
     from credex_orchestration.lib.aws import AwsSession
-    from credex_orchestration.verification.app_checks import secret_redactor
+    from credex_orchestration.verification.app import secret_redactor
 
     from .support.environments import local_environments
 

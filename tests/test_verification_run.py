@@ -15,6 +15,7 @@ from credex_orchestration.definitions import build_definitions
 from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.verification import checks
+from credex_orchestration.verification.app import AppVerification
 from credex_orchestration.verification.revisions import Revision, last_verified, verified_observation
 
 from .support.api_server import ApiServer
@@ -137,6 +138,28 @@ def test_a_failed_blocking_check_rolls_back_to_the_last_passing_revision(setup, 
         "development__databases_checks",
     }
     assert world.running() == good
+
+
+def test_the_app_checks_run_without_dagster_in_the_same_order(setup, api, moto, terraform) -> None:
+    """`AppVerification` is what the asset check runs; the benchmark's plain script calls it directly."""
+    env, world, run, instance = setup
+    good = world.app(GOOD)
+    assert run("deploy_development", GOOD).success
+    lines: list[str] = []
+    aws = AwsResource(endpoint_url=moto.endpoint_url)
+    outcomes = AppVerification.connect(env, aws, terraform, lines.append).run()
+    assert list(outcomes) == list(checks.APP_CHECKS)
+    assert {name: outcome.passed for name, outcome in outcomes.items() if not outcome.passed} == {}
+    assert outcomes["ecs_status"].metadata["running_task_definition"] == good
+    assert any("healthy" in line for line in lines)
+    api.mode = "error500"
+    failing = AppVerification.connect(env, aws, terraform, lines.append).run()
+    assert not failing["api_health"].passed and "HTTP 500" in failing["api_health"].reason
+    assert (
+        failing["integration_tests"].metadata["not_run"]
+        and failing["performance_benchmark"].metadata["not_run"]
+    )
+    assert world.running() == good  # checking alone never rolls back
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_verifying_an_unknown_environment_names_the_known_ones() -> None:
 
 
 def test_production_runs_only_read_only_integration_tests(tmp_path) -> None:
-    from credex_orchestration.verification.app_checks import integration_read_only
+    from credex_orchestration.verification.app import integration_read_only
 
     path = local_environments_file(
         tmp_path, overrides={"production": {"verification.integration_read_only": False}}

@@ -15,6 +15,7 @@ from dagster import (
     asset,
     asset_check,
     define_asset_job,
+    in_process_executor,
 )
 
 from ..environments import Environment, Environments
@@ -85,12 +86,16 @@ def build(environments: Environments) -> Definitions:
         checks.append(check)
         tags = {"credex/environment": environment.name, "credex/kind": "backup"}
         job = define_asset_job(
-            f"backup_{environment.name}", selection=AssetSelection.assets(backup_key(environment)), tags=tags
+            f"backup_{environment.name}",
+            selection=AssetSelection.assets(backup_key(environment)),
+            tags=tags,
+            executor_def=in_process_executor,
         )
         check_job = define_asset_job(
             f"backup_freshness_{environment.name}",
             selection=AssetSelection.checks_for_assets(backup_key(environment)),
             tags=tags,
+            executor_def=in_process_executor,
         )
         jobs += [job, check_job]
         status = (

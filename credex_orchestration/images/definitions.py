@@ -2,7 +2,15 @@
 
 from datetime import timedelta
 
-from dagster import Definitions, EnvVar, OpExecutionContext, ScheduleDefinition, job, op
+from dagster import (
+    Definitions,
+    EnvVar,
+    OpExecutionContext,
+    ScheduleDefinition,
+    in_process_executor,
+    job,
+    op,
+)
 
 from ..environments import EDITIONS, Environments
 from . import neo4j_ami
@@ -32,7 +40,11 @@ def retain_neo4j_amis(context: OpExecutionContext, neo4j_images: Neo4jImagesReso
         )
 
 
-@job(description="Neo4j AMI retention (daily).", tags={"credex/kind": "maintenance"})
+@job(
+    description="Neo4j AMI retention (daily).",
+    tags={"credex/kind": "maintenance"},
+    executor_def=in_process_executor,
+)
 def neo4j_ami_retention():
     retain_neo4j_amis()
 
@@ -42,11 +54,15 @@ def default_resource() -> Neo4jImagesResource:
 
 
 def build(environments: Environments, resource: Neo4jImagesResource | None = None) -> Definitions:
-    """AMIs are per edition, not per environment: `environments` only keeps the area signature uniform."""
+    """AMIs are per edition, not per environment: `environments` only keeps the area signature uniform.
+
+    The code location takes `neo4j_images` from `definitions.default_resources()` with the others; pass
+    `resource` when composing this area alone (tests).
+    """
     return Definitions(
         assets=neo4j_ami.build_assets(),
         asset_checks=neo4j_ami.build_checks(),
         jobs=[neo4j_ami_retention],
         schedules=[ScheduleDefinition(job=neo4j_ami_retention, cron_schedule="30 3 * * *")],
-        resources={"neo4j_images": resource or default_resource()},
+        resources={"neo4j_images": resource} if resource else {},
     )

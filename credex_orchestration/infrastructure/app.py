@@ -1,11 +1,13 @@
 """App: the ECS Fargate service running credex-core, its task definition, logs and alarms."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from ..environments import Environment
+from ..lib.terraform import Output
 from ..resources import AwsResource, TerraformResource
 from ..triggers.production_guard import guard_deploy
 from . import connectors, databases
@@ -72,6 +74,22 @@ def variables(
     }
 
 
+def read_inputs(
+    environment: Environment, terraform: TerraformResource
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Output]]:
+    """The connectors' and databases' outputs the app needs, and its own deployed outputs, read side by side.
+
+    Three `terraform output` processes that share nothing; against S3 state each mostly waits on the network
+    (docs/decisions/0075-side-by-side-output-reads.md). A first `terraform init` among them takes its turn
+    on the provider cache's lock.
+    """
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="terraform-output") as pool:
+        upstream = pool.submit(read_outputs, environment, "connectors", terraform, READS_CONNECTORS)
+        db = pool.submit(read_outputs, environment, "databases", terraform, READS_DATABASES)
+        deployed = pool.submit(terraform.workspace(environment, "app").outputs)
+        return upstream.result(), db.result(), deployed.result()
+
+
 def build_asset(environment: Environment) -> AssetsDefinition:
     @asset(
         key=AssetKey([environment.name, "app"]),
@@ -88,9 +106,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         aws: AwsResource,
     ) -> MaterializeResult:
         guard_deploy(context, environment, "app", config)
-        upstream = read_outputs(environment, "connectors", terraform, READS_CONNECTORS)
-        db = read_outputs(environment, "databases", terraform, READS_DATABASES)
-        deployed = terraform.workspace(environment, "app").outputs()
+        upstream, db, deployed = read_inputs(environment, terraform)
         current = deployed.get("image_tag")
         tag = image_tag(environment, config.git_sha, current.value if current else None)
         context.log.info(f"{environment.name}/app deploys image tag {tag}")

@@ -9,6 +9,7 @@ environments never share a selected workspace or backend settings; all share one
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -330,14 +331,15 @@ class TerraformWorkspace:
             return False
         backend_file = self.data_dir / "backend.hcl"
         backend_file.write_text(backend_text)
-        self.run(
-            "init",
-            "-input=false",
-            "-no-color",
-            "-reconfigure",
-            f"-backend-config={backend_file}",
-            f"-lock-timeout={self.lock_timeout_seconds}s",
-        )
+        with _cache_lock(self.plugin_cache_dir):
+            self.run(
+                "init",
+                "-input=false",
+                "-no-color",
+                "-reconfigure",
+                f"-backend-config={backend_file}",
+                f"-lock-timeout={self.lock_timeout_seconds}s",
+            )
         stamp.write_text(fingerprint)
         (self.data_dir / "environment").unlink(missing_ok=True)  # force a workspace select after init
         return True
@@ -576,6 +578,23 @@ def _problems(result: CommandResult) -> list[Problem]:
 def _last_lines(text: str, count: int = 8) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     return " | ".join(lines[-count:]) or "no output"
+
+
+@contextmanager
+def _cache_lock(plugin_cache_dir: Path):
+    """One `terraform init` at a time per provider cache, across threads and processes.
+
+    Terraform does not lock its plugin cache; two inits installing the same provider into it at once can
+    leave a half-written plugin. Every workspace shares one cache, so inits take turns (an flock on a file
+    in the cache; each call opens its own descriptor, so threads of one process exclude each other too).
+    Other commands only read the cache and never wait.
+    """
+    with open(plugin_cache_dir / ".credex-init.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _interrupt(process: subprocess.Popen) -> None:

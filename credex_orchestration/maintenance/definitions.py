@@ -1,6 +1,12 @@
 """Definitions of the maintenance area: cleanup and unlock jobs per environment, checks, a daily schedule."""
 
-from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job
+from dagster import (
+    AssetSelection,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
 
 from ..environments import Environments
 from .checks import (
@@ -21,6 +27,7 @@ def build(environments: Environments) -> Definitions:
         name="maintenance_checks",
         selection=AssetSelection.checks(*checks),
         tags={"credex/kind": "maintenance"},
+        executor_def=in_process_executor,
         description="The deploy policy against terraform/, and the age of every deploy user's access keys.",
     )
     return Definitions(

@@ -11,6 +11,7 @@ from dagster import (
     TableColumn,
     TableRecord,
     TableSchema,
+    in_process_executor,
     job,
     op,
 )
@@ -85,6 +86,7 @@ def cleanup_job(environment: Environment, environments: Environments):
     @job(
         name=f"cleanup_{environment.name}",
         tags={"credex/kind": "cleanup", "credex/target-environment": environment.name},
+        executor_def=in_process_executor,
         description=(
             f"Report {environment.name}'s orphaned resources (tagged for it, in none of its states); deletes them "
             "only with run_cleanup on. Never another environment's, untagged ones, state buckets or lock tables."
@@ -140,6 +142,7 @@ def unlock_job(environment: Environment):
     @job(
         name=f"unlock_{environment.name}",
         tags={"credex/kind": "unlock", "credex/target-environment": environment.name},
+        executor_def=in_process_executor,
         description=(
             f"Force-unlock a Terraform state lock of {environment.name}: only a lock older than the threshold, "
             "while no run of the environment is running; records who, what and why."

@@ -3,7 +3,8 @@
 from dagster import AssetChecksDefinition
 
 from ..environments import Environment
-from .app_checks import build_app_checks, secret_redactor
+from .app import secret_redactor
+from .app_checks import build_app_checks
 from .component_checks import build_connectors_checks, build_databases_checks
 from .results import APP_CHECKS, BLOCKING, CONNECTOR_CHECKS, DATABASE_CHECKS
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import naming
 from ..environments import Environment
-from .outcome import Outcome
+from .outcome import Outcome, guarded
 
 SPACES = ("LedgerSpace", "SearchSpace")
 SECRET_KEYS = frozenset(naming.NEO4J_SECRET_KEYS)
@@ -121,3 +121,15 @@ def secret_complete(secrets: Any, environment: Environment) -> Outcome:
             **facts,
         )
     return Outcome.ok(f"secret {name} has the six keys", **facts)
+
+
+def verify(session: Any, environment: Environment) -> dict[str, Outcome]:
+    """The databases' three checks in order, each guarded: what `<env>/databases`' asset check reports."""
+    ec2, secrets = session.client("ec2"), session.client("secretsmanager")
+    return {
+        "neo4j_instances_running": guarded("Neo4j instances", lambda: instances_running(ec2, environment)),
+        "neo4j_reachable_only_from_app": guarded(
+            "Neo4j security group", lambda: neo4j_reachable_only_from_app(ec2, environment)
+        ),
+        "neo4j_secret_complete": guarded("Neo4j secret", lambda: secret_complete(secrets, environment)),
+    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .outcome import Outcome
+from .. import naming
+from ..environments import Environment
+from .outcome import Outcome, guarded
 
 
 def _target_group_arn(elbv2: Any, name: str) -> str:
@@ -89,3 +91,14 @@ def certificate_issued(elbv2: Any, acm: Any, load_balancer: str) -> Outcome:
         listed = ", ".join(f"{c['domain']} {c['status']}" for c in bad)
         return Outcome.fail(f"certificate not issued: {listed}", certificates=certificates)
     return Outcome.ok(f"{len(certificates)} certificate(s) ISSUED", certificates=certificates)
+
+
+def verify_connectors(session: Any, environment: Environment) -> dict[str, Outcome]:
+    """The connectors' three checks in order, each guarded: what `<env>/connectors`' asset check reports."""
+    elbv2, acm = session.client("elbv2"), session.client("acm")
+    balancer = naming.alb(environment)
+    return {
+        "load_balancer_active": guarded("load balancer", lambda: load_balancer_active(elbv2, balancer)),
+        "https_listener": guarded("HTTPS listener", lambda: https_listener(elbv2, balancer)),
+        "certificate_issued": guarded("certificate", lambda: certificate_issued(elbv2, acm, balancer)),
+    }
