@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import code_location, deploy, overlap, sensors
+from . import code_location, deploy, overlap, phases, sensors
 from .report import document, write
 from .world import World, world
 
@@ -21,6 +21,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS: dict[str, Callable[[World, int], dict[str, Any]]] = {
     "deploy_full": deploy.full,
     "deploy_noop": deploy.noop,
+    "deploy_phases": phases.phases,
     "overlap": overlap.overlap,
     "branch_sensor": sensors.branch_tick,
     "release_sensor": sensors.release_tick,

@@ -44,13 +44,15 @@ def direct_deploy(env: dict[str, str], git_sha: str = GIT_SHA, plans_only: bool 
     run = run_process(argv + (["--plans-only"] if plans_only else []), env)
     environment = load_environments(env["CREDEX_ENVIRONMENTS_FILE"])[ENVIRONMENT]
     if environment.verification.enabled and not plans_only:
-        verdicts = next(
-            json.loads(line)["checks"]
-            for line in reversed(run.output.splitlines())
-            if line.startswith('{"checks"')
-        )
-        _expect_passed(verdicts, CHECKS, "script")
+        _expect_passed(script_report(run)["checks"], CHECKS, "script")
     return run
+
+
+def script_report(run: ProcessRun) -> dict[str, Any]:
+    """The script's last line: every check's verdict, and when its imports and its work ended."""
+    return next(
+        json.loads(line) for line in reversed(run.output.splitlines()) if line.startswith('{"checks"')
+    )
 
 
 def _expect_passed(verdicts: dict[str, bool], count: int, side: str) -> None:

@@ -25,6 +25,7 @@ class ProcessRun:
     max_rss_mb: float
     returncode: int
     output: str
+    started: float = 0.0  # epoch seconds just before the process was spawned
 
 
 class ProcessFailed(RuntimeError):
@@ -37,6 +38,7 @@ def run_process(
     """Run `argv` to completion; memory comes from wait4 (the child and the descendants it waited for)."""
     log_path = Path(env.get("CREDEX_BENCH_TMP", "/tmp")) / f"process-{os.getpid()}-{time.monotonic_ns()}.log"
     with open(log_path, "w+") as log:
+        started = time.time()
         start = time.perf_counter()
         process = subprocess.Popen(
             list(argv), env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
@@ -48,7 +50,7 @@ def run_process(
         output = log.read()
     log_path.unlink(missing_ok=True)
     cpu = usage.ru_utime + usage.ru_stime
-    result = ProcessRun(wall, cpu, usage.ru_maxrss / 1024, process.returncode, output)
+    result = ProcessRun(wall, cpu, usage.ru_maxrss / 1024, process.returncode, output, started)
     if check and result.returncode != 0:
         tail = "\n".join(output.splitlines()[-25:])
         raise ProcessFailed(f"{' '.join(argv[:6])} exited {result.returncode}:\n{tail}")

@@ -53,6 +53,14 @@ def write(results: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     return json_path, png_path
 
 
+def _title(name: str, body: dict[str, Any]) -> str:
+    """The panel's name, with its ratio and target where it has them."""
+    if "ratio" not in body:
+        return name
+    target = f", target {body['target']:g}" if "target" in body else ""
+    return f"{name} (ratio {body['ratio']:g}{target})"
+
+
 def chart(results: dict[str, Any], path: Path) -> None:
     """One panel per benchmark: median bars with min-max whiskers, grouped by unit."""
     import matplotlib
@@ -66,7 +74,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
             panels.append((name, [], body.get("reason", "skipped")))
             continue
         rows = [(label, fig) for label, fig in body["figures"].items()]
-        panels.append((name, rows, ""))
+        panels.append((_title(name, body), rows, ""))
     count = max(len(panels), 1)
     columns = 2
     lines = (count + columns - 1) // columns
@@ -95,8 +103,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
         axis.barh(positions, medians, xerr=[low, high], color="#4c72b0", capsize=3)
         axis.set_yticks(list(positions), labels, fontsize=8)
         axis.invert_yaxis()
-        for position, value in zip(positions, medians, strict=True):
-            axis.text(value, position, f" {value:g}", va="center", fontsize=7)
+        for position, (_, values) in zip(positions, rows, strict=True):
+            axis.text(values["max"], position, f" {values['median']:g}", va="center", fontsize=7)
     when, where = results["date"], results["machine"]
     fig.suptitle(
         f"credex-orchestration benchmarks, {when}, {where['nproc']} CPU {where['cpu']}, "

@@ -41,7 +41,7 @@ def test_the_harness_writes_json_and_chart(tmp_path) -> None:
 @pytest.mark.slow
 def test_both_sides_of_the_deploy_comparison_do_the_same_work(tmp_path) -> None:
     """Same Terraform processes on both sides and every check run and passed: else a ratio means nothing."""
-    main(["--repeats", "1", "--only", "deploy_full", "--results-dir", str(tmp_path)])
+    main(["--repeats", "1", "--only", "deploy_full", "deploy_phases", "--results-dir", str(tmp_path)])
     results = json.loads((tmp_path / "latest.json").read_text())["benchmarks"]
     full, components = results["deploy_full"], results["deploy_components"]
     assert full["status"] == "ok", full.get("reason")
@@ -52,3 +52,9 @@ def test_both_sides_of_the_deploy_comparison_do_the_same_work(tmp_path) -> None:
     assert components["terraform_processes"]["dagster"] == components["terraform_processes"]["direct"]
     memory = results["deploy_memory"]["figures"]
     assert memory["dagster_peak_rss"]["median"] > 50 and memory["direct_peak_rss"]["median"] > 50
+    # Where the time goes: every phase of both processes measured, and the deploy's work inside the steps.
+    phases = results["deploy_phases"]
+    assert phases["status"] == "ok", phases.get("reason")
+    values = {name: figure["median"] for name, figure in phases["figures"].items()}
+    assert all(value > 0 for value in values.values()), values
+    assert values["dagster_steps"] > values["dagster_run_events"] and values["script_work"] > 1
