@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
-from dagster import AssetKey
+import pytest
+from dagster import AssetKey, DagsterEventType, DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
 from credex_orchestration.execution import SIDE_BY_SIDE
+
+from .conftest import FIXTURE_ROOTS
+from .support.environments import local_environments_file
 
 
 def test_every_named_job_runs_in_one_process_and_ad_hoc_selections_side_by_side() -> None:
@@ -35,3 +42,37 @@ def test_loading_the_code_location_freezes_what_it_built() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     before, frozen, _ = (int(value) for value in result.stdout.split())
     assert before == 0 and frozen > 50_000
+
+
+@pytest.mark.slow
+def test_an_ad_hoc_selection_runs_its_independent_steps_in_processes_of_their_own(tmp_path) -> None:
+    """`dagster asset materialize` on two environments' connectors: the code location's default executor."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    environments = local_environments_file(
+        tmp_path, {name: {"verification.enabled": False} for name in ("development", "staging")}
+    )
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "CREDEX_ENVIRONMENTS_FILE": str(environments),
+        "CREDEX_TERRAFORM_ROOTS": str(FIXTURE_ROOTS),
+        "CREDEX_WORK_DIR": str(tmp_path / "work"),
+    }
+    command = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m"]
+    command += ["credex_orchestration.definitions", "--select", "development/connectors,staging/connectors"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        run = instance.get_runs(limit=1)[0]
+        pids = {
+            record.dagster_event.step_key or "run": record.dagster_event.pid
+            for record in instance.all_logs(run.run_id)
+            if record.dagster_event is not None
+            and record.dagster_event.event_type in (DagsterEventType.RUN_START, DagsterEventType.STEP_START)
+        }
+    assert run.job_name == "__ASSET_JOB" and {"development__connectors", "staging__connectors"} <= set(pids)
+    # Each step ran in a process forked for it, neither of them the CLI's own.
+    steps = {pids["development__connectors"], pids["staging__connectors"]}
+    assert len(steps) == 2 and pids["run"] not in steps
