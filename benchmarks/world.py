@@ -49,7 +49,6 @@ class World:
     environments_file: Path
     unverified_environments_file: Path
     endpoint_url: str
-    api: ApiServer
 
     def env(
         self,
@@ -153,7 +152,7 @@ def world() -> Iterator[World]:
         with MotoServer(env=ECS_MOTO_ENV) as moto, ApiServer() as api:
             verified = _environments(root, api.url, verified=True)
             _build_aws_side(verified, moto.endpoint_url)
-            yield World(root, verified, _environments(root, api.url, verified=False), moto.endpoint_url, api)
+            yield World(root, verified, _environments(root, api.url, verified=False), moto.endpoint_url)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

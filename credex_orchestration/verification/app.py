@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import naming
-from ..environments import Environment
+from ..environments import Environment, VerificationSettings
 from ..infrastructure.terraform_step import read_outputs
 from ..lib.redact import Redactor
 from ..resources import AwsResource, TerraformResource
@@ -81,7 +81,7 @@ class AppVerification:
         return cls(environment, connect(aws, environment), terraform, log)
 
     @property
-    def settings(self):
+    def settings(self) -> VerificationSettings:
         return self.environment.verification
 
     def redact(self, text: str) -> str:

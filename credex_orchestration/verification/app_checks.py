@@ -5,7 +5,7 @@ One multi-asset check runs them in order in one step, so the step can act on its
 later step of the run.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from dagster import (
@@ -21,7 +21,6 @@ from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
 from . import revisions, rollback
 from .app import AppVerification
-from .outcome import Outcome
 from .results import (
     APP_CHECKS,
     BENCHMARK,
@@ -57,17 +56,7 @@ def verify_app(
     ]
     if failed:
         why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
-        record = _rollback(
-            context,
-            environment,
-            verification.ecs,
-            verification.cluster,
-            verification.service,
-            running,
-            why,
-            verification.wait_stable,
-            verification.health,
-        )
+        record = _rollback(context, verification, running, why)
         for name in failed:
             outcomes[name].metadata["rollback"] = record
     else:
@@ -86,16 +75,10 @@ def verify_app(
 
 
 def _rollback(
-    context: AssetCheckExecutionContext,
-    environment: Environment,
-    ecs_client: Any,
-    cluster: str,
-    service: str,
-    running: str | None,
-    why: str,
-    wait_stable: Callable[[], Outcome],
-    health: Callable[[], Outcome],
+    context: AssetCheckExecutionContext, verification: AppVerification, running: str | None, why: str
 ) -> dict[str, Any]:
+    """Roll the service back to the last revision that passed, when this run deployed the app."""
+    environment = verification.environment
     instance, run_id = context.instance, context.run.run_id
     last_good = revisions.last_verified(instance, environment.name)
     deployed = revisions.materialised_in_run(instance, environment.name, run_id)
@@ -111,14 +94,14 @@ def _rollback(
     assert last_good is not None
     try:
         record = rollback.roll_back(
-            ecs_client,
-            cluster=cluster,
-            service=service,
+            verification.ecs,
+            cluster=verification.cluster,
+            service=verification.service,
             current=running,
             to=last_good,
             why=why,
-            wait_stable=wait_stable,
-            health=health,
+            wait_stable=verification.wait_stable,
+            health=verification.health,
             log=context.log.warning,
         )
     except Exception as error:
