@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
-from credex_orchestration.infrastructure.config import deploy_run_config
 
 from .measure import ProcessFailed, ProcessRun, figure, ok, ratio, run_process
 from .runs import check_verdicts

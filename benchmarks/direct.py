@@ -17,9 +17,9 @@ import sys
 import time
 import uuid
 
+from credex_orchestration.components import app, connectors, databases
+from credex_orchestration.deploy.step import open_workspace, outputs_after, read_outputs
 from credex_orchestration.environments import Environment, load_environments
-from credex_orchestration.infrastructure import app, connectors, databases
-from credex_orchestration.infrastructure.terraform_step import open_workspace, outputs_after, read_outputs
 from credex_orchestration.resources import AwsResource, TerraformResource
 from credex_orchestration.verification import databases as database_checks
 from credex_orchestration.verification import network

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
-from credex_orchestration.infrastructure.config import deploy_run_config
 
 from .cli_phases import MARK
 from .deploy import JOB, direct_deploy, script_report

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from dagster import Definitions, EnvVar
 
-from .databases import definitions as databases
+from .components import definitions as components
 from .environments import Environments, load_environments
 from .execution import SIDE_BY_SIDE
 from .images import definitions as images
-from .infrastructure import definitions as infrastructure
-from .maintenance import definitions as maintenance
 from .notifications import definitions as notifications
+from .operations import backup_definitions
+from .operations import definitions as operations
 from .resources import AwsResource, TerraformResource
 from .triggers import definitions as triggers
 from .triggers.resources import CredexCoreRepository, Neo4jPackageIndex
@@ -46,12 +46,12 @@ def default_resources() -> dict[str, object]:
 
 def build_definitions(environments: Environments, resources: dict[str, object] | None = None) -> Definitions:
     areas = [
-        infrastructure.build(environments),
+        components.build(environments),
         verification.build(environments),
         triggers.build(environments),
         images.build(environments),
-        databases.build(environments),
-        maintenance.build(environments),
+        backup_definitions.build(environments),
+        operations.build(environments),
         notifications.build(environments),
     ]
     return Definitions.merge(

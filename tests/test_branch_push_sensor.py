@@ -9,7 +9,7 @@ import boto3
 import pytest
 from dagster import AssetKey, DagsterInstance, RunRequest, SensorResult, SkipReason, build_sensor_context
 
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers.branch_push import BranchCursor, build_sensor, evaluate
 from credex_orchestration.triggers.resources import CredexCoreRepository

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from credex_orchestration import naming
-from credex_orchestration.infrastructure import connectors
-from credex_orchestration.maintenance.cleanup import CleanupRefused, run_cleanup
-from credex_orchestration.maintenance.state_import import ImportTarget, import_into_state
+from credex_orchestration.components import connectors
+from credex_orchestration.deploy.state_import import ImportTarget, import_into_state
+from credex_orchestration.operations.cleanup import CleanupRefused, run_cleanup
 from credex_orchestration.resources import AwsResource
 
 from .support.orphans import build_world, tag_spec
@@ -115,7 +115,7 @@ def test_names_are_matched_to_environments_as_whole_words(tmp_path) -> None:
     import yaml
 
     from credex_orchestration.environments import DEFAULT_ENVIRONMENTS_FILE, parse_environments
-    from credex_orchestration.maintenance.orphans import Candidate, name_mismatch, parse_arn
+    from credex_orchestration.operations.orphans import Candidate, name_mismatch, parse_arn
 
     raw = yaml.safe_load(DEFAULT_ENVIRONMENTS_FILE.read_text())
     model = dict(raw["environments"]["development"], branch="model", domain="model.mycredex.dev")

@@ -6,7 +6,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 
 from .support.runs import latest_metadata as _metadata

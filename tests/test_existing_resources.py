@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from credex_orchestration import naming
-from credex_orchestration.maintenance.existing_resources import (
+from credex_orchestration.deploy.imports import (
     TagMismatchError,
     discover_missing,
     verify_exist,
 )
-from credex_orchestration.maintenance.state_import import ImportRefused, ImportTarget
+from credex_orchestration.deploy.state_import import ImportRefused, ImportTarget
 from credex_orchestration.resources import AwsResource
 
 from .support.orphans import tag_spec, tags

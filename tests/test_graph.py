@@ -5,8 +5,8 @@ from __future__ import annotations
 from dagster import AssetKey
 
 from credex_orchestration.definitions import build_definitions
+from credex_orchestration.deploy.config import AppDeployConfig, DeployConfig, deploy_run_config
 from credex_orchestration.environments import load_environments
-from credex_orchestration.infrastructure.config import AppDeployConfig, DeployConfig, deploy_run_config
 
 from .test_environments import _write
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from credex_orchestration.maintenance import iam_policy
-from credex_orchestration.maintenance.iam_actions import TABLE
-from credex_orchestration.maintenance.iam_policy import PolicyTableError, generate, main, stale_reason
+from credex_orchestration.operations import iam_policy
+from credex_orchestration.operations.iam_actions import TABLE
+from credex_orchestration.operations.iam_policy import PolicyTableError, generate, main, stale_reason
 
 CONNECTORS = """
 terraform {

@@ -9,8 +9,8 @@ from dagster import AssetKey, DagsterInstance
 
 from credex_orchestration import naming
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
-from credex_orchestration.maintenance.access_keys import key_ages, keys_due
+from credex_orchestration.deploy.config import deploy_run_config
+from credex_orchestration.operations.access_keys import key_ages, keys_due
 from credex_orchestration.resources import AwsResource
 
 from .support.orphans import tag_spec

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
 
-from credex_orchestration.databases import definitions as databases
-from credex_orchestration.databases.backups import expired, freshness
+from credex_orchestration.operations import backup_definitions as databases
+from credex_orchestration.operations.backups import expired, freshness
 from credex_orchestration.resources import AwsResource
 
 from .support.environments import local_environments

@@ -15,11 +15,11 @@ import boto3
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
 
+from credex_orchestration.components import definitions as components
+from credex_orchestration.components.databases import NoNeo4jImage, pinned_ami
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.images import definitions as images
 from credex_orchestration.images.settings import Neo4jImagesResource
-from credex_orchestration.infrastructure import definitions as infrastructure
-from credex_orchestration.infrastructure.config import deploy_run_config
-from credex_orchestration.infrastructure.databases import NoNeo4jImage, pinned_ami
 from credex_orchestration.resources import AwsResource
 
 from .support.environments import local_environments
@@ -58,7 +58,7 @@ def dagster(envs, terraform, aws_endpoint):
         )
         defs = Definitions.merge(
             images.build(envs, resource),
-            infrastructure.build(envs),
+            components.build(envs),
             Definitions(resources={"terraform": terraform, "aws": AwsResource(endpoint_url=aws_endpoint)}),
         )
         instance = DagsterInstance.ephemeral()

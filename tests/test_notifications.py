@@ -17,7 +17,7 @@ from dagster import (
 )
 
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.notifications.sensors import slack_on_run_failure
 from credex_orchestration.notifications.slack import SlackNotifier, slack_notifier
 from credex_orchestration.resources import AwsResource

@@ -13,10 +13,10 @@ import pytest
 from dagster import AssetKey, DagsterInstance, SensorResult, build_sensor_context
 
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
+from credex_orchestration.deploy.guards import DeployRefused, check_deploy_allowed
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers.branch_push import build_sensor
-from credex_orchestration.triggers.production_guard import DeployRefused, check_deploy_allowed
 from credex_orchestration.triggers.resources import CredexCoreRepository
 
 from .support.git_remote import GitRemote

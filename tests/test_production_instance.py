@@ -20,8 +20,8 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 from dagster._serdes.config_class import ConfigurableClassData
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
-from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import TerraformResource
 
 from .conftest import FIXTURE_ROOTS

@@ -16,7 +16,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from credex_orchestration.databases.replace_override import OVERRIDE_FILE, NotAnInstance, render_override
+from credex_orchestration.components.replace_override import OVERRIDE_FILE, NotAnInstance, render_override
 from credex_orchestration.resources import TerraformResource
 
 from . import test_neo4j_rollout as rollout
@@ -197,7 +197,7 @@ def _tiny_workspace(tmp_path: Path):
 
 
 def test_engine_plan_targets_replace_and_run_scoped_copy(tmp_path: Path) -> None:
-    from credex_orchestration.databases.guard import is_data_volume, prevented_destroys
+    from credex_orchestration.components.database_guard import is_data_volume, prevented_destroys
     from credex_orchestration.lib.terraform import TerraformError
 
     workspace = _tiny_workspace(tmp_path)

@@ -10,8 +10,8 @@ import pytest
 from dagster import AssetCheckKey, AssetKey, AssetMaterialization, DagsterInstance
 
 from credex_orchestration.definitions import build_definitions
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import Environments
-from credex_orchestration.infrastructure.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers.resources import Neo4jPackageIndex
 

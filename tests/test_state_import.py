@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from credex_orchestration.deploy.state_import import ImportRefused, ImportTarget, import_into_state
 from credex_orchestration.lib.terraform import Backend, TerraformWorkspace
-from credex_orchestration.maintenance.state_import import ImportRefused, ImportTarget, import_into_state
 
 ROOTS = Path(__file__).parent / "fixtures" / "terraform_import"
 VARIABLES = {"environment": "development"}

@@ -16,7 +16,7 @@ from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
 from credex_orchestration.environments import load_environments
 from credex_orchestration.lib.terraform import TerraformWorkspace
-from credex_orchestration.maintenance.state_lock import UnlockRefused, force_unlock_if_stale, read_lock
+from credex_orchestration.operations.state_lock import UnlockRefused, force_unlock_if_stale, read_lock
 from credex_orchestration.resources import TerraformResource
 
 FIXTURE = Path(__file__).parent / "fixtures" / "terraform_import" / "connectors" / "main.tf"

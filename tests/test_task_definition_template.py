@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from credex_orchestration.infrastructure.task_definition import (
+from credex_orchestration.components.task_definition import (
     APP_SECRETS,
     NEO4J_SECRETS,
     TEMPLATE,

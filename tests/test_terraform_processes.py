@@ -13,7 +13,7 @@ import pytest
 from dagster import DagsterInstance
 
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.lib.terraform import Backend, TerraformWorkspace
 from credex_orchestration.resources import AwsResource
 

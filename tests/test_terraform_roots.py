@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from credex_orchestration import naming
+from credex_orchestration.components import app, connectors, databases
 from credex_orchestration.environments import COMPONENTS, DEFAULT_ENVIRONMENTS_FILE, load_environments
-from credex_orchestration.infrastructure import app, connectors, databases
 from credex_orchestration.resources import TerraformResource
 
 from .support.terraform_roots import (

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import COMPONENTS, load_environments
-from credex_orchestration.infrastructure.config import deploy_run_config
 
 from .conftest import FIXTURE_ROOTS
 from .support.browser import Browser, ensure_chromium

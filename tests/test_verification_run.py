@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from credex_orchestration.definitions import build_definitions
-from credex_orchestration.infrastructure.config import deploy_run_config
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.verification import checks
 from credex_orchestration.verification.app import AppVerification

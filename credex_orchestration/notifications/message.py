@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from dagster import DagsterEvent, DagsterRun
 
+from ..components.graph import ENVIRONMENT_TAG
 from ..environments import COMPONENTS
-from ..infrastructure.graph import ENVIRONMENT_TAG
 
 SHA_TAG = "credex/sha"
 _MAX_ERROR = 300

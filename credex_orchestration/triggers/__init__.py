@@ -1,1 +1,1 @@
-"""Triggers: branch-push and Neo4j release sensors, scheduled freshness and drift checks, the production guard."""
+"""Triggers: branch-push and Neo4j release sensors, scheduled freshness and drift checks."""

@@ -29,13 +29,13 @@ from dagster import (
 )
 
 from .. import naming
+from ..components.graph import ENVIRONMENT_TAG
+from ..deploy.config import deploy_run_config
+from ..deploy.guards import BRANCH_PUSH, BRANCH_TAG, TRIGGER_TAG
 from ..environments import COMPONENTS, Environment, Environments
-from ..infrastructure.config import deploy_run_config
-from ..infrastructure.graph import ENVIRONMENT_TAG
 from ..lib.git import GitCache, GitError, redact_url
 from ..resources import AwsResource
 from .paths import ComponentPathsError
-from .production_guard import BRANCH_PUSH, BRANCH_TAG, TRIGGER_TAG
 from .resources import CredexCoreRepository
 
 SHA_TAG = "credex/sha"

@@ -18,9 +18,9 @@ from dagster import (
     multi_asset_check,
 )
 
+from ..components import app, connectors, databases
+from ..deploy.step import open_workspace
 from ..environments import COMPONENTS, Environment, Environments
-from ..infrastructure import app, connectors, databases
-from ..infrastructure.terraform_step import open_workspace
 from ..lib.terraform import Output, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
 from .deploy_runs import in_deploy_run

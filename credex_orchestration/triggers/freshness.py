@@ -17,8 +17,8 @@ from dagster import (
     multi_asset_check,
 )
 
+from ..deploy.step import open_workspace
 from ..environments import Environment, Environments
-from ..infrastructure.terraform_step import open_workspace
 from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
 from ..lib.terraform import TerraformError
 from ..resources import AwsResource, TerraformResource

@@ -24,9 +24,9 @@ from dagster import (
     sensor,
 )
 
+from ..deploy.guards import TRIGGER_TAG
 from ..environments import EDITIONS, Environments
 from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
-from .production_guard import TRIGGER_TAG
 from .resources import Neo4jPackageIndex
 
 SENSOR_NAME = "neo4j_release"

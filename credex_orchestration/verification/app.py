@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import naming
+from ..deploy.step import read_outputs
 from ..environments import Environment, VerificationSettings
-from ..infrastructure.terraform_step import read_outputs
 from ..lib.redact import Redactor
 from ..resources import AwsResource, TerraformResource
 from . import api, ecs, integration, network

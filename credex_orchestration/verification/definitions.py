@@ -13,8 +13,8 @@ from dagster import (
     in_process_executor,
 )
 
+from ..components.graph import ENVIRONMENT_TAG
 from ..environments import Environment, Environments
-from ..infrastructure.graph import ENVIRONMENT_TAG
 from .checks import environment_checks
 
 

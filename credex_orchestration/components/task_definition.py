@@ -3,7 +3,7 @@
 Terraform's `templatefile()` fails on a placeholder it is given no value for, but silently ignores a value
 the template no longer uses (a dropped `${image}` would deploy without the image tag). This check names
 both kinds before Terraform runs: tests run it on the checked-in template, and it can be run by hand
-(`python -m credex_orchestration.infrastructure.task_definition`).
+(`python -m credex_orchestration.components.task_definition`).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ def render_imports(targets: Iterable[ImportTarget]) -> str:
     blocks = []
     for target in targets:
         blocks.append(f"import {{\n  to = {target.address}\n  id = {json.dumps(target.import_id)}\n}}\n")
-    return "# Generated for one run by credex_orchestration.maintenance.state_import; never checked in.\n" + (
+    return "# Generated for one run by credex_orchestration.deploy.state_import; never checked in.\n" + (
         "\n".join(blocks)
     )
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from ..deploy.config import AppDeployConfig
+from ..deploy.guards import guard_deploy
+from ..deploy.step import deploy_component, read_outputs
 from ..environments import Environment
 from ..lib.terraform import Output
 from ..resources import AwsResource, TerraformResource
-from ..triggers.production_guard import guard_deploy
 from . import connectors, databases
-from .config import AppDeployConfig
-from .terraform_step import deploy_component, read_outputs
 
 OUTPUTS = (
     "cluster_name",

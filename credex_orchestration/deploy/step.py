@@ -12,8 +12,8 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 from ..environments import Environment
 from ..lib.redact import Redactor
 from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
-from ..maintenance.existing_resources import import_before_plan
 from ..resources import AwsResource, TerraformResource
+from .imports import import_before_plan
 
 PlanStep = Callable[[TerraformWorkspace, Path], tuple[PlanSummary, dict[str, Any]]]
 

@@ -19,12 +19,12 @@ from typing import Any
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from .. import naming
+from ..deploy.config import DatabasesDeployConfig
+from ..deploy.step import deploy_component
 from ..environments import Environment
-from ..infrastructure.config import DatabasesDeployConfig
-from ..infrastructure.terraform_step import deploy_component
 from ..lib.terraform import PlanSummary, TerraformError, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
-from .guard import (
+from .database_guard import (
     is_data_volume,
     is_instance,
     is_protected,

@@ -6,7 +6,7 @@ an override file argument by argument, so only `prevent_destroy` of that one res
 data volume: the volume keeps the data and is re-attached (docs/decisions/0080-replace-override.md).
 """
 
-from .guard import _resource, is_instance
+from .database_guard import _resource, is_instance
 
 OVERRIDE_FILE = "zz_credex_replace_override.tf"
 
@@ -24,7 +24,7 @@ def render_override(address: str) -> str:
             "never from a data volume or any other resource"
         )
     return (
-        "# Generated for one targeted apply of one run by credex_orchestration.databases.rollout; never\n"
+        "# Generated for one targeted apply of one run by credex_orchestration.components.database_rollout; never\n"
         "# checked in. Lifts prevent_destroy from this one instance only; its data volume stays protected.\n"
         f'resource "{kind}" "{name}" {{\n'
         "  lifecycle {\n"

@@ -13,14 +13,14 @@ from dagster import (
 )
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from ..databases.rollout import deploy_databases
+from ..deploy.config import DatabasesDeployConfig
+from ..deploy.guards import guard_deploy
+from ..deploy.step import read_outputs
 from ..environments import Environment
 from ..images.neo4j_ami import SMOKE_CHECK
 from ..resources import AwsResource, TerraformResource
-from ..triggers.production_guard import guard_deploy
 from . import connectors
-from .config import DatabasesDeployConfig
-from .terraform_step import read_outputs
+from .database_rollout import deploy_databases
 
 OUTPUTS = (
     "ledgerspace_instance_id",

@@ -4,11 +4,11 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from ..deploy.config import DeployConfig
+from ..deploy.guards import guard_deploy
+from ..deploy.step import deploy_component
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
-from ..triggers.production_guard import guard_deploy
-from .config import DeployConfig
-from .terraform_step import deploy_component
 
 # Outputs the databases and app components read from this root's state.
 OUTPUTS = (

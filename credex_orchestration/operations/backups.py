@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..components.volumes import BUILT_BY, ROLES
 from ..environments import Environment
-from .volumes import BUILT_BY, ROLES
 
 BACKUP_PURPOSE = "backup"
 LogFn = Callable[[str], None]

@@ -18,10 +18,10 @@ from dagster import (
     in_process_executor,
 )
 
+from ..components.volumes import data_volumes, snapshot_volumes
 from ..environments import Environment, Environments
 from ..resources import AwsResource
 from .backups import BACKUP_PURPOSE, apply_backup_retention, freshness
-from .volumes import data_volumes, snapshot_volumes
 
 FRESHNESS_CHECK = "backup_freshness"
 

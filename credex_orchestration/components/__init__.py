@@ -1,0 +1,1 @@
+"""The infrastructure components as assets, per environment: connectors -> databases -> app (`graph`)."""

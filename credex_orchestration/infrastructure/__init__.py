@@ -1,1 +1,0 @@
-"""Infrastructure components as assets: connectors -> databases -> app, one graph per environment."""

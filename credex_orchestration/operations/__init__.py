@@ -1,0 +1,1 @@
+"""Operations on deployed environments: backups, orphan cleanup, the deploy policy, state locks, key age."""
