@@ -2,7 +2,7 @@
 
 It adds one job per (selection, executor). The selections are assets that share nothing, with their checks
 (scheduled ones aside, as a deploy runs them); the executors are the two the code location uses:
-`SIDE_BY_SIDE` (its default, what an ad-hoc selection in the UI runs with) and `in_process_executor` (its
+Dagster's default multiprocess executor (what an ad-hoc selection in the UI runs with) and `in_process_executor` (its
 named jobs'). The AMI build is real against moto: an SSM base-image parameter, Neo4j's repository index on
 loopback and a thread playing the builder and smoke-test instances (`tests/support/neo4j_images.py`), all
 set up by `overlap.py` and named here through CREDEX_BENCH_* variables.
@@ -10,17 +10,15 @@ set up by `overlap.py` and named here through CREDEX_BENCH_* variables.
 
 import os
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor, multiprocess_executor
 
-from credex_orchestration.definitions import build_definitions, settle
+from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
-from credex_orchestration.execution import SIDE_BY_SIDE
 from credex_orchestration.images.settings import Neo4jImagesResource
-from credex_orchestration.triggers.deploy_runs import without_scheduled_checks
 
 from .overlap import SELECTIONS
 
-EXECUTORS = {"side_by_side": SIDE_BY_SIDE, "in_process": in_process_executor}
+EXECUTORS = {"side_by_side": multiprocess_executor, "in_process": in_process_executor}
 
 
 def images() -> Neo4jImagesResource:
@@ -41,7 +39,7 @@ defs = Definitions.merge(
         jobs=[
             define_asset_job(
                 f"{selection}_{executor}",
-                without_scheduled_checks(AssetSelection.assets(*keys)),
+                AssetSelection.assets(*keys).without_checks(),
                 executor_def=EXECUTORS[executor],
             )
             for selection, keys in SELECTIONS.items()
@@ -49,4 +47,3 @@ defs = Definitions.merge(
         ]
     ),
 )
-settle()

@@ -2,20 +2,14 @@
 
 Each area (infrastructure, verification, triggers, maintenance, ...) builds its own `Definitions` from the
 environments; this module merges them and adds the resources.
-
-Loading ends by moving what it built out of the garbage collector's way (`settle`): every process that
-loads the code location (a CLI run, a run worker, the code server) keeps these objects for its whole life,
-and without it each full collection walks all of them again (docs/decisions/0074-gc-freeze-after-load.md).
 """
 
-import gc
 from pathlib import Path
 
 from dagster import Definitions, EnvVar
 
 from .components import definitions as components
 from .environments import Environments, load_environments
-from .execution import SIDE_BY_SIDE
 from .images import definitions as images
 from .notifications import definitions as notifications
 from .operations import backup_definitions
@@ -56,7 +50,7 @@ def build_definitions(environments: Environments, resources: dict[str, object] |
     ]
     return Definitions.merge(
         *areas,
-        Definitions(resources={**default_resources(), **(resources or {})}, executor=SIDE_BY_SIDE),
+        Definitions(resources={**default_resources(), **(resources or {})}),
     )
 
 
@@ -64,16 +58,4 @@ def load(path: Path | str | None = None) -> Definitions:
     return build_definitions(load_environments(path))
 
 
-def settle() -> None:
-    """Collect the load's garbage once, then freeze the survivors out of later collections.
-
-    Dagster, pydantic and the definitions leave about 130,000 tracked objects that live as long as
-    the process; frozen, they are skipped by every later collection and by the interpreter's collections at
-    exit. Measured on a deploy run: 0.5 s less wall time, same peak memory (decision 0074).
-    """
-    gc.collect()
-    gc.freeze()
-
-
 defs = load()
-settle()

@@ -202,6 +202,14 @@ class Environment(_Model):
     name: str
     branch: str = Field(pattern=r"^[A-Za-z0-9._/-]+$", description="credex-core branch deployed here.")
     auto_deploy: bool = Field(False, description="Whether a push to the branch deploys automatically.")
+    protected: bool = Field(
+        False,
+        description=(
+            "A protected environment (production) is deployed only from its own branch or with "
+            "confirm_environment set to its name, always verified, with read-only integration tests; "
+            "replacing its databases and deleting its orphans need the same confirmation."
+        ),
+    )
     aws: AwsSettings = AwsSettings()
     state: StateSettings
     network: NetworkSettings
@@ -215,19 +223,17 @@ class Environment(_Model):
     database_rollout: DatabaseRolloutSettings = Field(default_factory=lambda: DatabaseRolloutSettings())
 
     @model_validator(mode="after")
-    def _production_is_verified(self) -> Environment:
-        if self.is_production and not self.verification.enabled:
-            raise ValueError("verification.enabled: production is always verified after a deploy")
+    def _protected_is_verified(self) -> Environment:
+        if self.protected and not self.verification.enabled:
+            raise ValueError(
+                "verification.enabled: a protected environment is always verified after a deploy"
+            )
         return self
 
     @property
     def slug(self) -> str:
         """The name as AWS resource names allow it (no underscores)."""
         return self.name.replace("_", "-")
-
-    @property
-    def is_production(self) -> bool:
-        return self.name == "production"
 
     @property
     def state_region(self) -> str:

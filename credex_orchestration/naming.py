@@ -1,10 +1,13 @@
-"""Every AWS name and tag of credex-core, from one place.
+"""Every name, from one place: AWS names and tags of credex-core, and the Dagster names (asset keys, jobs,
+ops, run tags) of this code location.
 
 The Terraform roots compute the same names from `var.environment`; tests parse the roots and hold them to
 these functions, so a rename happens here first.
 """
 
 from __future__ import annotations
+
+from dagster import AssetKey
 
 from .environments import Environment
 
@@ -209,3 +212,71 @@ def terraform_names(env: Environment, component: str) -> dict[str, str | list[st
             "running_tasks_alarm": alarm(env, "running-tasks-low"),
         }
     raise ValueError(f"unknown component {component!r} (connectors, databases or app)")
+
+
+# ----- Dagster names ---------------------------------------------------------------------------------------
+# Run tags. Every run that plans, applies, imports, deletes or unlocks in an environment carries
+# ENVIRONMENT_TAG: the run queue allows one such run per environment at a time.
+ENVIRONMENT_TAG = "credex/environment"
+KIND_TAG = "credex/kind"
+COMPONENT_TAG = "credex/component"
+TRIGGER_TAG = "credex/trigger"
+BRANCH_TAG = "credex/branch"
+SHA_TAG = "credex/sha"
+EDITION_TAG = "credex/edition"
+NEO4J_VERSION_TAG = "credex/neo4j-version"
+VERIFICATION_TAG = "credex/verification"
+BRANCH_PUSH_TRIGGER = "branch-push"
+
+DEPLOY_POLICY_KEY = AssetKey(["iam", "deploy_policy"])
+
+
+def component_key(environment: str, component: str) -> AssetKey:
+    """`<env>/<component>`: connectors, databases or app of one environment."""
+    return AssetKey([environment, component])
+
+
+def ami_key(edition: str) -> AssetKey:
+    """`neo4j_ami/<edition>`: the Neo4j AMI the databases of that edition run."""
+    return AssetKey(["neo4j_ami", edition])
+
+
+def backups_key(environment: str) -> AssetKey:
+    return AssetKey([environment, "database_backups"])
+
+
+def deployment_user_key(environment: str) -> AssetKey:
+    return AssetKey([environment, "deployment_user"])
+
+
+def op_name(environment: str, component: str) -> str:
+    """Op name of asset `<environment>/<component>` (Dagster joins key parts with `__`)."""
+    return f"{environment}__{component}"
+
+
+def deploy_job(environment: str) -> str:
+    return f"deploy_{environment}"
+
+
+def verify_job(environment: str) -> str:
+    return f"verify_{environment}"
+
+
+def cleanup_job(environment: str) -> str:
+    return f"cleanup_{environment}"
+
+
+def unlock_job(environment: str) -> str:
+    return f"unlock_{environment}"
+
+
+def backup_job(environment: str) -> str:
+    return f"backup_{environment}"
+
+
+def ami_build_job(edition: str) -> str:
+    return f"build_neo4j_ami_{edition}"
+
+
+def branch_push_sensor(environment: str) -> str:
+    return f"branch_push_{environment}"

@@ -48,9 +48,10 @@ def test_a_new_environment_in_the_file_is_a_new_graph(tmp_path) -> None:
 
 def test_run_config_defaults_are_the_seeds_manual_defaults() -> None:
     config = DeployConfig()
-    assert config.use_existing_resources is False and config.run_cleanup is False
-    for name in ("use_existing_resources", "run_cleanup"):
-        assert DeployConfig.model_fields[name].description
+    assert config.use_existing_resources is False
+    assert DeployConfig.model_fields["use_existing_resources"].description
+    # Deleting orphans is the cleanup job's, never a deploy option.
+    assert "run_cleanup" not in DeployConfig.model_fields
     assert AppDeployConfig().git_sha == ""
     env = load_environments()["staging"]
     run_config = deploy_run_config(env, ["databases", "app"], git_sha="abc1234", use_existing_resources=True)

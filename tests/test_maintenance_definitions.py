@@ -50,7 +50,7 @@ def _log_groups(session) -> set[str]:
     return {g["logGroupName"] for g in session.client("logs").describe_log_groups()["logGroups"]}
 
 
-def test_deploy_cleans_up_only_when_asked_by_hand_and_after_the_app(dagster, environments) -> None:
+def test_a_deploy_never_deletes_and_cleanup_deletes_only_its_environment(dagster, environments) -> None:
     dev, staging = environments["development"], environments["staging"]
     logs = dagster.session.client("logs")
     logs.create_log_group(
@@ -61,30 +61,25 @@ def test_deploy_cleans_up_only_when_asked_by_hand_and_after_the_app(dagster, env
     )
     everything = {"/ecs/credex-core-old-development", naming.log_group(staging)}
 
-    # use_existing_resources with nothing of ours in AWS imports nothing; without run_cleanup nothing is deleted.
+    # use_existing_resources with nothing of ours in AWS imports nothing; a deploy deletes nothing.
     first = dagster(
         "deploy_development", deploy_run_config(dev, git_sha="abc1234", use_existing_resources=True)
     )
-    assert first.success and "skipped" in _evaluations(first)["orphan_cleanup"].metadata
+    assert first.success and "orphan_cleanup" not in _evaluations(first)
     assert latest_metadata(dagster.instance, "development", "connectors")["imported_existing"] == []
     assert _log_groups(dagster.session) == everything
 
-    # A sensor-triggered run never deletes, even with run_cleanup on.
-    pushed = dagster(
-        "deploy_development",
-        deploy_run_config(dev, run_cleanup=True),
-        tags={"credex/trigger": "branch-push"},
-    )
-    evaluation = _evaluations(pushed)["orphan_cleanup"]
-    assert not evaluation.passed and "branch push" in evaluation.metadata["refused"].value
+    delete = {"ops": {"development__cleanup": {"config": {"run_cleanup": True}}}}
+    # A run that claims to come from a branch push never deletes.
+    pushed = dagster("cleanup_development", delete, tags={"credex/trigger": "branch-push"})
+    assert not pushed.success and "branch push" in step_failure(pushed)
     assert _log_groups(dagster.session) == everything
 
-    # By hand with run_cleanup: development's orphan goes, staging's stays.
-    result = dagster("deploy_development", deploy_run_config(dev, run_cleanup=True))
+    # By hand: development's orphan goes, staging's stays.
+    result = dagster("cleanup_development", delete)
     assert result.success
-    evaluation = _evaluations(result)["orphan_cleanup"]
-    assert evaluation.passed
-    assert evaluation.metadata["deleted"].value == [
+    (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    assert output.event_specific_data.metadata["deleted"].value == [
         "logs:log-group /ecs/credex-core-old-development (/ecs/credex-core-old-development)"
     ]
     assert _log_groups(dagster.session) == {naming.log_group(staging)}

@@ -1,11 +1,11 @@
 """App: the ECS Fargate service running credex-core, its task definition, logs and alarms."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
+from .. import naming
 from ..deploy.config import AppDeployConfig
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component, read_outputs
@@ -77,26 +77,22 @@ def variables(
 def read_inputs(
     environment: Environment, terraform: TerraformResource
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Output]]:
-    """The connectors' and databases' outputs the app needs, and its own deployed outputs, read side by side.
-
-    Three `terraform output` processes that share nothing; against S3 state each mostly waits on the network
-    (docs/decisions/0075-side-by-side-output-reads.md). A first `terraform init` among them takes its turn
-    on the provider cache's lock.
-    """
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="terraform-output") as pool:
-        upstream = pool.submit(read_outputs, environment, "connectors", terraform, READS_CONNECTORS)
-        db = pool.submit(read_outputs, environment, "databases", terraform, READS_DATABASES)
-        deployed = pool.submit(terraform.workspace(environment, "app").outputs)
-        return upstream.result(), db.result(), deployed.result()
+    """The connectors' and databases' outputs the app needs, and its own deployed outputs."""
+    upstream = read_outputs(environment, "connectors", terraform, READS_CONNECTORS)
+    db = read_outputs(environment, "databases", terraform, READS_DATABASES)
+    return upstream, db, terraform.workspace(environment, "app").outputs()
 
 
 def build_asset(environment: Environment) -> AssetsDefinition:
     @asset(
-        key=AssetKey([environment.name, "app"]),
-        deps=[AssetKey([environment.name, "connectors"]), AssetKey([environment.name, "databases"])],
+        key=naming.component_key(environment.name, "app"),
+        deps=[
+            naming.component_key(environment.name, "connectors"),
+            naming.component_key(environment.name, "databases"),
+        ],
         group_name=environment.name,
         kinds={"terraform", "aws", "ecs"},
-        tags={"credex/component": "app"},
+        tags={naming.COMPONENT_TAG: "app"},
         description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
     )
     def app(
@@ -117,6 +113,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
             terraform,
             aws,
             variables(environment, upstream, db, tag),
+            config,
             known_outputs=deployed,
         )
 

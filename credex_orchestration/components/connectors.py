@@ -2,8 +2,9 @@
 
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
+from .. import naming
 from ..deploy.config import DeployConfig
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component
@@ -40,16 +41,18 @@ def variables(environment: Environment) -> dict[str, Any]:
 
 def build_asset(environment: Environment) -> AssetsDefinition:
     @asset(
-        key=AssetKey([environment.name, "connectors"]),
+        key=naming.component_key(environment.name, "connectors"),
         group_name=environment.name,
         kinds={"terraform", "aws"},
-        tags={"credex/component": "connectors"},
+        tags={naming.COMPONENT_TAG: "connectors"},
         description=f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
     )
     def connectors(
         context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource
     ) -> MaterializeResult:
         guard_deploy(context, environment, "connectors", config)
-        return deploy_component(context, environment, "connectors", terraform, aws, variables(environment))
+        return deploy_component(
+            context, environment, "connectors", terraform, aws, variables(environment), config
+        )
 
     return connectors

@@ -80,6 +80,6 @@ def refusal(environment: Environment, changes: list[str]) -> DestructivePlanRefu
         f"Nothing was applied. To replace them (data volumes are snapshotted first, then LedgerSpace and "
         f"SearchSpace are replaced one at a time), run again with "
         f"ops.{environment.name}__databases.config.{ALLOW_FLAG}: true"
-        + (f" and confirm_environment: {environment.name}" if environment.is_production else "")
+        + (f" and confirm_environment: {environment.name}" if environment.protected else "")
         + "."
     )

@@ -134,7 +134,7 @@ def deploy_databases(
             return first, extra
         if not config.allow_database_replacement:
             raise refusal(environment, destructive)
-        if environment.is_production and config.confirm_environment != environment.name:
+        if environment.protected and config.confirm_environment != environment.name:
             raise ReplacementNotConfirmed(
                 f"{environment.name}/databases: replacing production databases needs "
                 f"confirm_environment: {environment.name} in the run config; nothing was applied"
@@ -151,7 +151,7 @@ def deploy_databases(
             _replace_in_order(context, environment, workspace, terraform, aws, variables, first, prevented)
         )
         rest, still_prevented = plan_or_prevented(
-            workspace, terraform.plan_path(environment, "databases", context.run_id, "rest"), variables
+            workspace, terraform.plan_path(environment, "databases", context.run.run_id, "rest"), variables
         )
         remaining = protected_changes(rest) if rest is not None else [_prevented(a) for a in still_prevented]
         if remaining or rest is None:
@@ -159,7 +159,9 @@ def deploy_databases(
         extra["applied"] = True
         return rest, extra
 
-    return deploy_component(context, environment, "databases", terraform, aws, variables, plan_step=plan_step)
+    return deploy_component(
+        context, environment, "databases", terraform, aws, variables, config, plan_step=plan_step
+    )
 
 
 def _prevented(address: str) -> str:
@@ -190,7 +192,7 @@ def _replace_in_order(
         ec2,
         environment,
         volumes,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         purpose="pre-replacement",
         timeout_seconds=backups.snapshot_timeout_seconds,
         poll_seconds=backups.poll_interval_seconds,
@@ -209,7 +211,9 @@ def _replace_in_order(
         # The instance's dependents (its volume attachment) are replaced with it; `-target` alone would
         # leave them out, so every resource of the space is targeted.
         targets = sorted(planned | ({a for a in in_state if space_of(a) == role} if instance else set()))
-        run_dir = terraform.work_path / "runs" / environment.name / "databases" / f"{context.run_id}-{role}"
+        run_dir = (
+            terraform.work_path / "runs" / environment.name / "databases" / f"{context.run.run_id}-{role}"
+        )
         path = run_dir / f"replace-{role.lower()}.tfplan"  # a saved plan embeds the override: same lifetime
         try:
             scoped = (

@@ -3,21 +3,19 @@
 from typing import Any
 
 from dagster import (
-    AssetCheckKey,
     AssetExecutionContext,
-    AssetKey,
     AssetsDefinition,
     DagsterInstance,
     MaterializeResult,
     asset,
 )
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from .. import naming
 from ..deploy.config import DatabasesDeployConfig
 from ..deploy.guards import guard_deploy
 from ..deploy.step import read_outputs
 from ..environments import Environment
-from ..images.neo4j_ami import SMOKE_CHECK
+from ..images.neo4j_ami import latest_passing_ami
 from ..resources import AwsResource, TerraformResource
 from . import connectors
 from .database_rollout import deploy_databases
@@ -37,10 +35,6 @@ class NoNeo4jImage(RuntimeError):
     """No AMI is pinned or materialised for the environment's Neo4j edition."""
 
 
-def ami_key(edition: str) -> AssetKey:
-    return AssetKey(["neo4j_ami", edition])
-
-
 def pinned_ami(environment: Environment, instance: DagsterInstance) -> str:
     """The AMI the environment runs: pinned in the environments file, else the latest passing `neo4j_ami`.
 
@@ -49,18 +43,10 @@ def pinned_ami(environment: Environment, instance: DagsterInstance) -> str:
     """
     if environment.neo4j.ami_id:
         return environment.neo4j.ami_id
-    key = ami_key(environment.neo4j.edition)
-    passed_runs = {
-        record.run_id
-        for record in instance.event_log_storage.get_asset_check_execution_history(
-            AssetCheckKey(key, SMOKE_CHECK), limit=100, status={AssetCheckExecutionRecordStatus.SUCCEEDED}
-        )
-    }
-    for record in instance.fetch_materializations(key, limit=100).records:
-        materialization = record.asset_materialization
-        ami = materialization.metadata.get("ami_id") if materialization else None
-        if ami is not None and record.run_id in passed_runs:
-            return str(ami.value)
+    ami = latest_passing_ami(instance, environment.neo4j.edition)
+    if ami is not None:
+        return ami
+    key = naming.ami_key(environment.neo4j.edition)
     raise NoNeo4jImage(
         f"{environment.name}/databases needs a Neo4j {environment.neo4j.edition} AMI whose smoke test passed: "
         f"materialise {key.to_user_string()} or pin neo4j.ami_id for {environment.name} in the environments file"
@@ -83,11 +69,14 @@ def variables(environment: Environment, upstream: dict[str, Any], ami_id: str) -
 
 def build_asset(environment: Environment) -> AssetsDefinition:
     @asset(
-        key=AssetKey([environment.name, "databases"]),
-        deps=[AssetKey([environment.name, "connectors"]), ami_key(environment.neo4j.edition)],
+        key=naming.component_key(environment.name, "databases"),
+        deps=[
+            naming.component_key(environment.name, "connectors"),
+            naming.ami_key(environment.neo4j.edition),
+        ],
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
-        tags={"credex/component": "databases"},
+        tags={naming.COMPONENT_TAG: "databases"},
         description=f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}.",
     )
     def databases(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from dagster import AssetKey, AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 
+from .. import naming
 from ..environments import COMPONENTS, Environment
-from ..triggers.deploy_runs import without_scheduled_checks
+from ..verification.results import post_deploy_check_keys
 from . import app, connectors, databases
 
-ENVIRONMENT_TAG = "credex/environment"
 _BUILDERS = {"connectors": connectors.build_asset, "databases": databases.build_asset, "app": app.build_asset}
-
-
-def component_key(environment: str, component: str) -> AssetKey:
-    return AssetKey([environment, component])
 
 
 def environment_assets(environment: Environment) -> list[AssetsDefinition]:
@@ -28,11 +24,12 @@ def deploy_job(environment: Environment):
     deploy per environment at a time.
     """
     return define_asset_job(
-        name=f"deploy_{environment.name}",
-        selection=without_scheduled_checks(
-            AssetSelection.assets(*(component_key(environment.name, c) for c in COMPONENTS))
-        ),
+        name=naming.deploy_job(environment.name),
+        selection=AssetSelection.assets(
+            *(naming.component_key(environment.name, c) for c in COMPONENTS)
+        ).without_checks()
+        | AssetSelection.checks(*post_deploy_check_keys(environment)),
         executor_def=in_process_executor,
-        tags={ENVIRONMENT_TAG: environment.name, "credex/kind": "deploy"},
+        tags={naming.ENVIRONMENT_TAG: environment.name, naming.KIND_TAG: "deploy"},
         description=f"Deploy {environment.name}: connectors, databases, app, and their checks.",
     )

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dagster import Config
 from pydantic import Field
 
+from .. import naming
 from ..environments import COMPONENTS, Environment
 
 
 class DeployConfig(Config):
-    """Options of one component's deploy. Manual runs default to the seeds' manual defaults (both off)."""
+    """Options of one component's deploy. Manual runs default to the seeds' manual defaults (off).
+
+    Deleting orphaned resources is its own job (`cleanup_<env>`), run after a deploy, never a deploy option.
+    """
 
     use_existing_resources: bool = Field(
         default=False,
         description=(
             "Find resources that already exist in AWS under this environment's names and import them into "
             "the Terraform state before planning. Sensor-triggered deploys turn this on."
-        ),
-    )
-    run_cleanup: bool = Field(
-        default=False,
-        description=(
-            "After a successful deploy, delete this environment's orphaned resources (tagged for the "
-            "environment, referenced by no Terraform state). Off by default; never from sensors."
         ),
     )
     confirm_environment: str = Field(
@@ -57,9 +54,7 @@ class DatabasesDeployConfig(DeployConfig):
     )
 
 
-def op_name(environment: str, component: str) -> str:
-    """Op name of asset `<environment>/<component>` (Dagster joins key parts with `__`)."""
-    return f"{environment}__{component}"
+op_name = naming.op_name
 
 
 def deploy_run_config(
@@ -68,7 +63,6 @@ def deploy_run_config(
     *,
     git_sha: str = "",
     use_existing_resources: bool = False,
-    run_cleanup: bool = False,
     confirm_environment: str = "",
 ) -> dict[str, Any]:
     """Run config for a deploy of `components` of `environment`."""
@@ -76,10 +70,22 @@ def deploy_run_config(
     for component in components:
         config: dict[str, Any] = {
             "use_existing_resources": use_existing_resources,
-            "run_cleanup": run_cleanup,
             "confirm_environment": confirm_environment,
         }
         if component == "app":
             config["git_sha"] = git_sha
         ops[op_name(environment.name, component)] = {"config": config}
     return {"ops": ops}
+
+
+def requested_git_sha(run_config: Mapping[str, Any] | None, environment: str) -> str | None:
+    """The app's `git_sha` of a deploy run's config, read through `AppDeployConfig` (for code outside the run,
+    such as the failure notification, which only has the stored run); None when the run gave none."""
+    ops = (run_config or {}).get("ops", {})
+    raw = ops.get(op_name(environment, "app"), {}).get("config") if isinstance(ops, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return AppDeployConfig.model_validate(dict(raw)).git_sha or None
+    except ValueError:
+        return None

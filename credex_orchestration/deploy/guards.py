@@ -1,8 +1,8 @@
-"""Production runs from the `prod` branch; any other production deploy must name the environment.
+"""A protected environment (production) deploys from its own branch; any other deploy of it must name it.
 
 Called first thing in every component asset, before any Terraform command or AWS call. Tags can be typed
-by hand in the launchpad, so they are not trusted as proof: every production deploy carries
-`confirm_environment: production` (the branch-push sensor sets it for pushes to `prod`), and a run that
+by hand in the launchpad, so they are not trusted as proof: every deploy of a protected environment
+carries `confirm_environment: <its name>` (the branch-push sensor sets it for pushes to its branch), and a run that
 claims to come from a branch push must name the environment's own branch.
 """
 
@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dagster import AssetExecutionContext
 
 from ..environments import Environment
-
-TRIGGER_TAG = "credex/trigger"
-BRANCH_TAG = "credex/branch"
-BRANCH_PUSH = "branch-push"
+from ..naming import BRANCH_PUSH_TRIGGER as BRANCH_PUSH
+from ..naming import BRANCH_TAG, TRIGGER_TAG
 
 
 class DeployRefused(RuntimeError):
@@ -32,7 +30,7 @@ def check_deploy_allowed(
             f"{where}: confirm_environment is {confirm_environment!r} but this run deploys "
             f"{environment.name!r}: refused, nothing was run"
         )
-    if not environment.is_production:
+    if not environment.protected:
         return
     if tags.get(TRIGGER_TAG) == BRANCH_PUSH and tags.get(BRANCH_TAG) != environment.branch:
         raise DeployRefused(
@@ -41,7 +39,7 @@ def check_deploy_allowed(
         )
     if confirm_environment != environment.name:
         raise DeployRefused(
-            f"{where}: production deploys run from the {environment.branch!r} branch; a deploy requested any "
+            f"{where}: {environment.name} is protected: it deploys from the {environment.branch!r} branch; a deploy requested any "
             f"other way must set confirm_environment: {environment.name} in the run config of op "
             f"{environment.name}__{component}: refused, nothing was run"
         )

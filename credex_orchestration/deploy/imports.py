@@ -357,16 +357,15 @@ def import_before_plan(
     aws: Any,
     workspace: TerraformWorkspace,
     variables: Mapping[str, Any],
+    enabled: bool,
 ) -> dict[str, Any]:
-    """The deploy step's hook: when the run's config asks for use_existing_resources, import first.
+    """The deploy step's hook: with the deploy config's use_existing_resources on, import first.
 
-    Reads the flag from the step's own config (DeployConfig), so the component assets need no change.
     Returns metadata for the materialisation (empty when the flag is off).
     """
-    config = context.op_execution_context.op_config or {}
-    if not config.get("use_existing_resources"):
+    if not enabled:
         return {}
-    run_dir = terraform.work_path / "imports" / environment.name / component / context.run_id
+    run_dir = terraform.work_path / "imports" / environment.name / component / context.run.run_id
     result = use_existing_resources(
         aws.session(environment), environment, component, workspace, run_dir, variables
     )

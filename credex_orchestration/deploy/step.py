@@ -13,6 +13,7 @@ from ..environments import Environment
 from ..lib.redact import Redactor
 from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
+from .config import DeployConfig
 from .imports import import_before_plan
 
 PlanStep = Callable[[TerraformWorkspace, Path], tuple[PlanSummary, dict[str, Any]]]
@@ -99,6 +100,7 @@ def deploy_component(
     terraform: TerraformResource,
     aws: AwsResource,
     variables: Mapping[str, Any],
+    config: DeployConfig,
     known_outputs: Mapping[str, Output] | None = None,
     plan_step: PlanStep | None = None,
 ) -> MaterializeResult:
@@ -109,9 +111,11 @@ def deploy_component(
     returns that plan and metadata to add (which may say `applied` when it changed resources itself).
     """
     workspace = open_workspace(environment, component, terraform, aws)
-    imported = import_before_plan(context, environment, component, terraform, aws, workspace, variables)
+    imported = import_before_plan(
+        context, environment, component, terraform, aws, workspace, variables, config.use_existing_resources
+    )
     workspace.prepare()
-    plan_path = terraform.plan_path(environment, component, context.run_id)
+    plan_path = terraform.plan_path(environment, component, context.run.run_id)
     plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
     applied = workspace.apply(plan)

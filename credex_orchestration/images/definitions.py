@@ -12,6 +12,7 @@ from dagster import (
     op,
 )
 
+from .. import naming
 from ..environments import EDITIONS, Environments
 from . import neo4j_ami
 from .retention import apply_retention, sweep_leftover_instances
@@ -42,7 +43,7 @@ def retain_neo4j_amis(context: OpExecutionContext, neo4j_images: Neo4jImagesReso
 
 @job(
     description="Neo4j AMI retention (daily).",
-    tags={"credex/kind": "maintenance"},
+    tags={naming.KIND_TAG: "maintenance"},
     executor_def=in_process_executor,
 )
 def neo4j_ami_retention():

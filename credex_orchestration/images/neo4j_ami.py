@@ -12,8 +12,10 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetsDefinition,
     Config,
+    DagsterInstance,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -21,11 +23,14 @@ from dagster import (
 )
 from pydantic import Field
 
+from .. import naming
 from ..environments import EDITIONS
 from .build import AmiBuilder
 from .settings import Neo4jImagesResource
 
 SMOKE_CHECK = "smoke_test"
+PASSED_AMI = "passed_ami_id"
+_SCAN = 100  # observations to look through for the newest passing AMI
 
 
 class Neo4jAmiConfig(Config):
@@ -42,7 +47,25 @@ class Neo4jAmiConfig(Config):
 
 
 def ami_key(edition: str) -> AssetKey:
-    return AssetKey(["neo4j_ami", edition])
+    return naming.ami_key(edition)
+
+
+def passed_observation(edition: str, ami_id: str, run_id: str) -> AssetObservation:
+    """The record that `ami_id` passed its smoke test (or was recorded by hand): what databases may run."""
+    return AssetObservation(
+        asset_key=ami_key(edition),
+        description=f"{ami_id} passed its smoke test",
+        metadata={PASSED_AMI: ami_id, "run_id": run_id},
+    )
+
+
+def latest_passing_ami(instance: DagsterInstance, edition: str) -> str | None:
+    """The newest AMI of `edition` recorded as passing its smoke test, or None."""
+    for record in instance.fetch_observations(ami_key(edition), limit=_SCAN).records:
+        observation = record.asset_observation
+        if observation is not None and PASSED_AMI in observation.metadata:
+            return str(observation.metadata[PASSED_AMI].value)
+    return None
 
 
 def builder(images: Neo4jImagesResource, log) -> AmiBuilder:
@@ -55,7 +78,7 @@ def build_asset(edition: str) -> AssetsDefinition:
         key=ami_key(edition),
         group_name="images",
         kinds={"aws", "neo4j"},
-        tags={"credex/edition": edition},
+        tags={naming.EDITION_TAG: edition},
         description=f"The Neo4j {edition} AMI that databases on the {edition} edition run.",
     )
     def neo4j_ami(
@@ -75,7 +98,7 @@ def build_asset(edition: str) -> AssetsDefinition:
             )
         if not config.version:
             raise ValueError(f"neo4j_ami/{edition}: give version (e.g. 5.26.12) or ami_id in the run config")
-        result = builder(neo4j_images, context.log.info).build(edition, config.version, context.run_id)
+        result = builder(neo4j_images, context.log.info).build(edition, config.version, context.run.run_id)
         return MaterializeResult(
             metadata={
                 "ami_id": result.ami_id,
@@ -113,6 +136,7 @@ def build_check(edition: str) -> AssetChecksDefinition:
         metadata = {name: value.value for name, value in materialization.metadata.items()}
         ami_id = str(metadata["ami_id"])
         if metadata.get("recorded"):
+            context.op_execution_context.log_event(passed_observation(edition, ami_id, context.run.run_id))
             return AssetCheckResult(
                 passed=True,
                 description=f"{ami_id} was recorded by hand, not built here: not smoke-tested",
@@ -121,6 +145,8 @@ def build_check(edition: str) -> AssetChecksDefinition:
         result = builder(neo4j_images, context.log.info).smoke_test(
             ami_id, edition, str(metadata["version"]), context.run.run_id
         )
+        if result.passed:
+            context.op_execution_context.log_event(passed_observation(edition, ami_id, context.run.run_id))
         return AssetCheckResult(
             passed=result.passed,
             severity=AssetCheckSeverity.ERROR,

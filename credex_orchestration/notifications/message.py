@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from dagster import DagsterEvent, DagsterRun
 
-from ..components.graph import ENVIRONMENT_TAG
+from ..deploy.config import requested_git_sha
 from ..environments import COMPONENTS
+from ..naming import ENVIRONMENT_TAG, SHA_TAG
 
-SHA_TAG = "credex/sha"
 _MAX_ERROR = 300
 _MAX_CHECKS = 5
 
@@ -63,13 +63,11 @@ def component_of_step(environment: str | None, step_key: str) -> str | None:
 
 
 def requested_sha(run: DagsterRun) -> str | None:
-    """The SHA a trigger tagged, else the app's git_sha in the run config."""
+    """The SHA a trigger tagged, else the app's git_sha in the deploy's config."""
     if run.tags.get(SHA_TAG):
         return run.tags[SHA_TAG]
     environment = run.tags.get(ENVIRONMENT_TAG)
-    ops = (run.run_config or {}).get("ops", {})
-    app = ops.get(f"{environment}__app", {}).get("config", {}) if environment else {}
-    return app.get("git_sha") or None
+    return requested_git_sha(run.run_config, environment) if environment else None
 
 
 def first_line(text: str | None) -> str | None:

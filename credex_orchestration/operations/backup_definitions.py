@@ -18,6 +18,7 @@ from dagster import (
     in_process_executor,
 )
 
+from .. import naming
 from ..components.volumes import data_volumes, snapshot_volumes
 from ..environments import Environment, Environments
 from ..resources import AwsResource
@@ -27,16 +28,16 @@ FRESHNESS_CHECK = "backup_freshness"
 
 
 def backup_key(environment: Environment) -> AssetKey:
-    return AssetKey([environment.name, "database_backups"])
+    return naming.backups_key(environment.name)
 
 
 def build_backup_asset(environment: Environment):
     @asset(
         key=backup_key(environment),
-        deps=[AssetKey([environment.name, "databases"])],
+        deps=[naming.component_key(environment.name, "databases")],
         group_name=environment.name,
         kinds={"aws", "neo4j"},
-        tags={"credex/component": "backups"},
+        tags={naming.COMPONENT_TAG: "backups"},
         description=f"Daily EBS snapshots of the Neo4j data volumes of {environment.name}.",
     )
     def database_backups(context: AssetExecutionContext, aws: AwsResource) -> MaterializeResult:
@@ -51,7 +52,7 @@ def build_backup_asset(environment: Environment):
             ec2,
             environment,
             volumes,
-            run_id=context.run_id,
+            run_id=context.run.run_id,
             purpose=BACKUP_PURPOSE,
             timeout_seconds=environment.backups.snapshot_timeout_seconds,
             poll_seconds=environment.backups.poll_interval_seconds,
@@ -84,9 +85,9 @@ def build(environments: Environments) -> Definitions:
         backup, check = build_backup_asset(environment)
         assets.append(backup)
         checks.append(check)
-        tags = {"credex/environment": environment.name, "credex/kind": "backup"}
+        tags = {naming.ENVIRONMENT_TAG: environment.name, naming.KIND_TAG: "backup"}
         job = define_asset_job(
-            f"backup_{environment.name}",
+            naming.backup_job(environment.name),
             selection=AssetSelection.assets(backup_key(environment)),
             tags=tags,
             executor_def=in_process_executor,

@@ -1,7 +1,6 @@
-"""Maintenance checks: orphan cleanup after a deploy, the deploy policy, and access-key age."""
+"""Maintenance checks: the deploy policy and access-key age."""
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetKey,
@@ -17,13 +16,12 @@ from ..environments import Environment, Environments
 from ..resources import AwsResource, TerraformResource
 from . import iam_policy
 from .access_keys import key_ages, keys_due
-from .cleanup import CleanupRefused, run_cleanup
 
-DEPLOY_POLICY = AssetKey(["iam", "deploy_policy"])
+DEPLOY_POLICY = naming.DEPLOY_POLICY_KEY
 
 
 def deployment_user_key(environment: Environment) -> AssetKey:
-    return AssetKey([environment.name, "deployment_user"])
+    return naming.deployment_user_key(environment.name)
 
 
 def external_assets(environments: Environments) -> list[AssetSpec]:
@@ -44,47 +42,6 @@ def external_assets(environments: Environments) -> list[AssetSpec]:
             )
         )
     return specs
-
-
-def orphan_cleanup_check(environment: Environment, environments: Environments):
-    """Runs after `<env>/app` in every deploy; acts only when the run's deploy config has run_cleanup on.
-
-    A check, not a fourth asset: the deploy job selects the three components and their checks, so the
-    cleanup runs last, only after a successful app deploy (docs/decisions/0051-environment-scoped-cleanup.md).
-    """
-
-    @asset_check(
-        asset=AssetKey([environment.name, "app"]),
-        name="orphan_cleanup",
-        description=f"With run_cleanup on, delete {environment.name}'s orphaned resources after the deploy.",
-    )
-    def orphan_cleanup(
-        context: AssetCheckExecutionContext, aws: AwsResource, terraform: TerraformResource
-    ) -> AssetCheckResult:
-        run = context.op_execution_context.run
-        ops = (run.run_config or {}).get("ops", {})
-        app_config = ops.get(f"{environment.name}__app", {}).get("config", {})
-        if not app_config.get("run_cleanup"):
-            return AssetCheckResult(passed=True, metadata={"skipped": "run_cleanup is off for this deploy"})
-        from .jobs import report_metadata
-
-        try:
-            report = run_cleanup(
-                aws.session(environment),
-                terraform,
-                environment,
-                environments,
-                delete=True,
-                run_tags=dict(run.tags),
-                confirmation=app_config.get("confirm_environment", ""),
-                log=context.log.info,
-            )
-        except CleanupRefused as error:
-            context.log.error(str(error))
-            return AssetCheckResult(passed=False, metadata={"refused": str(error)})
-        return AssetCheckResult(passed=not report.failed, metadata=report_metadata(report))
-
-    return orphan_cleanup
 
 
 @asset_check(

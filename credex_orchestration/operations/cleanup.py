@@ -22,9 +22,6 @@ from ..lib.aws import AwsSession
 from ..resources import TerraformResource
 from .orphans import Candidate, name_mismatch, now_utc, state_references, tagged_resources
 
-TRIGGER_TAG = "credex/trigger"
-SENSOR_TRIGGER = "branch-push"
-
 
 class CleanupRefused(RuntimeError):
     """Cleanup was refused before anything was deleted."""
@@ -157,12 +154,12 @@ def find_orphans(
 
 def check_may_delete(environment: Environment, run_tags: dict[str, str], confirmation: str) -> None:
     """Guards of a deleting cleanup, checked before anything is listed or deleted."""
-    if run_tags.get(TRIGGER_TAG) == SENSOR_TRIGGER:
+    if run_tags.get(naming.TRIGGER_TAG) == naming.BRANCH_PUSH_TRIGGER:
         raise CleanupRefused(
             f"cleanup of {environment.name} refused, nothing deleted: this run was triggered by a branch push "
-            f"({TRIGGER_TAG}={SENSOR_TRIGGER}); orphan cleanup only deletes from runs started by hand"
+            f"({naming.TRIGGER_TAG}={naming.BRANCH_PUSH_TRIGGER}); orphan cleanup only deletes from runs started by hand"
         )
-    if environment.is_production and confirmation != environment.name:
+    if environment.protected and confirmation != environment.name:
         raise CleanupRefused(
             f"cleanup of {environment.name} refused, nothing deleted: production deletion needs "
             f"confirm_environment set to {environment.name!r} (got {confirmation!r})"

@@ -8,12 +8,12 @@ from dagster import (
     in_process_executor,
 )
 
+from .. import naming
 from ..environments import Environments
 from .checks import (
     access_key_rotation_check,
     covers_terraform_types,
     external_assets,
-    orphan_cleanup_check,
     policy_current,
 )
 from .jobs import cleanup_job, unlock_job
@@ -26,13 +26,13 @@ def build(environments: Environments) -> Definitions:
     maintenance_checks = define_asset_job(
         name="maintenance_checks",
         selection=AssetSelection.checks(*checks),
-        tags={"credex/kind": "maintenance"},
+        tags={naming.KIND_TAG: "maintenance"},
         executor_def=in_process_executor,
         description="The deploy policy against terraform/, and the age of every deploy user's access keys.",
     )
     return Definitions(
         assets=external_assets(environments),
-        asset_checks=[*checks, *(orphan_cleanup_check(env, environments) for env in envs)],
+        asset_checks=checks,
         jobs=[
             maintenance_checks,
             *(cleanup_job(env, environments) for env in envs),

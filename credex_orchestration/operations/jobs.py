@@ -17,6 +17,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from .. import naming
 from ..environments import COMPONENTS, Environment, Environments
 from ..resources import AwsResource, TerraformResource
 from .cleanup import CleanupReport, run_cleanup
@@ -59,7 +60,7 @@ def report_metadata(report: CleanupReport) -> dict:
 
 
 def cleanup_job(environment: Environment, environments: Environments):
-    @op(name=f"{environment.name}__cleanup", tags={"credex/kind": "cleanup"})
+    @op(name=naming.op_name(environment.name, "cleanup"), tags={naming.KIND_TAG: "cleanup"})
     def cleanup(
         context: OpExecutionContext, config: CleanupConfig, aws: AwsResource, terraform: TerraformResource
     ) -> Output[dict]:
@@ -84,8 +85,8 @@ def cleanup_job(environment: Environment, environments: Environments):
         return Output(summary, metadata=report_metadata(report))
 
     @job(
-        name=f"cleanup_{environment.name}",
-        tags={"credex/kind": "cleanup", "credex/target-environment": environment.name},
+        name=naming.cleanup_job(environment.name),
+        tags={naming.KIND_TAG: "cleanup", naming.ENVIRONMENT_TAG: environment.name},
         executor_def=in_process_executor,
         description=(
             f"Report {environment.name}'s orphaned resources (tagged for it, in none of its states); deletes them "
@@ -99,7 +100,7 @@ def cleanup_job(environment: Environment, environments: Environments):
 
 
 def unlock_job(environment: Environment):
-    @op(name=f"{environment.name}__unlock", tags={"credex/kind": "unlock"})
+    @op(name=naming.op_name(environment.name, "unlock"), tags={naming.KIND_TAG: "unlock"})
     def unlock(
         context: OpExecutionContext, config: UnlockConfig, terraform: TerraformResource
     ) -> Output[bool]:
@@ -112,9 +113,9 @@ def unlock_job(environment: Environment):
             environment.name,
             min_age=timedelta(minutes=config.min_age_minutes),
             reason=config.reason,
-            unlocked_by=f"{who} (run {context.run_id})",
+            unlocked_by=f"{who} (run {context.run.run_id})",
             expected_lock_id=config.expected_lock_id,
-            exclude_run_id=context.run_id,
+            exclude_run_id=context.run.run_id,
         )
         lock = record.lock
         message = (
@@ -140,8 +141,8 @@ def unlock_job(environment: Environment):
         return Output(record.unlocked, metadata=metadata)
 
     @job(
-        name=f"unlock_{environment.name}",
-        tags={"credex/kind": "unlock", "credex/target-environment": environment.name},
+        name=naming.unlock_job(environment.name),
+        tags={naming.KIND_TAG: "unlock", naming.ENVIRONMENT_TAG: environment.name},
         executor_def=in_process_executor,
         description=(
             f"Force-unlock a Terraform state lock of {environment.name}: only a lock older than the threshold, "

@@ -18,8 +18,8 @@ from pathlib import Path
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from ..lib.terraform import LockInfo, StateLockedError, TerraformError, TerraformWorkspace
+from ..naming import ENVIRONMENT_TAG
 
-ENVIRONMENT_TAG = "credex/environment"
 _RUNNING = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.CANCELING]
 
 

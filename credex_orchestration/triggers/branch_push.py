@@ -15,7 +15,6 @@ from datetime import UTC, datetime, time
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dagster import (
-    AssetKey,
     AssetObservation,
     DagsterInstance,
     DagsterRunStatus,
@@ -29,16 +28,15 @@ from dagster import (
 )
 
 from .. import naming
-from ..components.graph import ENVIRONMENT_TAG
 from ..deploy.config import deploy_run_config
-from ..deploy.guards import BRANCH_PUSH, BRANCH_TAG, TRIGGER_TAG
 from ..environments import COMPONENTS, Environment, Environments
 from ..lib.git import GitCache, GitError, redact_url
+from ..naming import BRANCH_PUSH_TRIGGER as BRANCH_PUSH
+from ..naming import BRANCH_TAG, SHA_TAG, TRIGGER_TAG
 from ..resources import AwsResource
 from .paths import ComponentPathsError
 from .resources import CredexCoreRepository
 
-SHA_TAG = "credex/sha"
 MINIMUM_INTERVAL_SECONDS = 60
 
 
@@ -64,18 +62,18 @@ class BranchCursor:
 
 
 def sensor_name(environment: Environment) -> str:
-    return f"branch_push_{environment.name}"
+    return naming.branch_push_sensor(environment.name)
 
 
 def last_deployed_sha(instance: DagsterInstance, environment: Environment) -> tuple[str | None, str]:
     """The SHA last deployed: the newest successful deploy run's SHA tag; when that run was started by
     hand (no SHA tag), the app's image tag, which is older or equal, so the diff only grows."""
     runs = instance.get_runs(
-        RunsFilter(job_name=f"deploy_{environment.name}", statuses=[DagsterRunStatus.SUCCESS]), limit=1
+        RunsFilter(job_name=naming.deploy_job(environment.name), statuses=[DagsterRunStatus.SUCCESS]), limit=1
     )
     if runs and runs[0].tags.get(SHA_TAG):
         return runs[0].tags[SHA_TAG], f"run {runs[0].run_id}"
-    event = instance.get_latest_materialization_event(AssetKey([environment.name, "app"]))
+    event = instance.get_latest_materialization_event(naming.component_key(environment.name, "app"))
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
     outputs = metadata.get("outputs")
     tag = outputs.value.get("image_tag") if outputs is not None and isinstance(outputs.value, dict) else None
@@ -188,7 +186,7 @@ def evaluate(
             f"e.g. {', '.join(changed[:3]) or 'none'}): nothing to deploy",
             cursor=next_cursor.dump(),
         )
-    keys = [AssetKey([environment.name, component]) for component in components]
+    keys = [naming.component_key(environment.name, component) for component in components]
     if not environment.auto_deploy:
         observations = [
             AssetObservation(
@@ -211,18 +209,17 @@ def evaluate(
 
     request = RunRequest(
         run_key=f"{environment.name}:{tip}",
-        job_name=f"deploy_{environment.name}",
+        job_name=naming.deploy_job(environment.name),
         asset_selection=keys,
         run_config=deploy_run_config(
             environment,
             components,
             git_sha=tip,
             use_existing_resources=True,
-            run_cleanup=False,
-            confirm_environment=environment.name if environment.is_production else "",
+            confirm_environment=environment.name if environment.protected else "",
         ),
         tags={
-            ENVIRONMENT_TAG: environment.name,
+            naming.ENVIRONMENT_TAG: environment.name,
             BRANCH_TAG: branch,
             SHA_TAG: tip,
             TRIGGER_TAG: BRANCH_PUSH,
@@ -234,7 +231,7 @@ def evaluate(
 def build_sensor(environment: Environment) -> SensorDefinition:
     @sensor(
         name=sensor_name(environment),
-        job_name=f"deploy_{environment.name}",
+        job_name=naming.deploy_job(environment.name),
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         description=(
             f"Deploys {environment.name} when {environment.branch!r} gets a new commit, only the affected "

@@ -13,11 +13,11 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetKey,
     MetadataValue,
     multi_asset_check,
 )
 
+from .. import naming
 from ..components import app, connectors, databases
 from ..deploy.step import open_workspace
 from ..environments import COMPONENTS, Environment, Environments
@@ -29,7 +29,7 @@ CHECK_NAME = "no_drift"
 
 
 def check_key(environment: Environment, component: str) -> AssetCheckKey:
-    return AssetCheckKey(AssetKey([environment.name, component]), CHECK_NAME)
+    return AssetCheckKey(naming.component_key(environment.name, component), CHECK_NAME)
 
 
 class DeployedOutputs:

@@ -12,11 +12,11 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetKey,
     DagsterInstance,
     multi_asset_check,
 )
 
+from .. import naming
 from ..deploy.step import open_workspace
 from ..environments import Environment, Environments
 from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
@@ -30,7 +30,7 @@ VERSION_TAG_KEY = "Neo4jVersion"
 
 
 def check_key(environment: Environment) -> AssetCheckKey:
-    return AssetCheckKey(AssetKey([environment.name, "databases"]), CHECK_NAME)
+    return AssetCheckKey(naming.component_key(environment.name, "databases"), CHECK_NAME)
 
 
 def ami_version(
@@ -46,7 +46,7 @@ def ami_version(
     except (ClientError, BotoCoreError):
         pass  # an AMI we cannot describe may still be recorded below
     edition = environment.neo4j.edition
-    records = instance.fetch_materializations(AssetKey(["neo4j_ami", edition]), limit=50).records
+    records = instance.fetch_materializations(naming.ami_key(edition), limit=50).records
     for record in records:
         metadata = record.asset_materialization.metadata if record.asset_materialization else {}
         if "ami_id" in metadata and metadata["ami_id"].value == ami_id:

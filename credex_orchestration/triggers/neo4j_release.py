@@ -11,7 +11,6 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from dagster import (
-    AssetKey,
     AssetSelection,
     DagsterInstance,
     RunRequest,
@@ -24,14 +23,15 @@ from dagster import (
     sensor,
 )
 
-from ..deploy.guards import TRIGGER_TAG
+from .. import naming
 from ..environments import EDITIONS, Environments
 from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
+from ..naming import TRIGGER_TAG
 from .resources import Neo4jPackageIndex
 
 SENSOR_NAME = "neo4j_release"
-VERSION_TAG = "credex/neo4j-version"
-EDITION_TAG = "credex/edition"
+VERSION_TAG = naming.NEO4J_VERSION_TAG
+EDITION_TAG = naming.EDITION_TAG
 MINIMUM_INTERVAL_SECONDS = 3600
 
 
@@ -58,15 +58,15 @@ class ReleaseCursor:
 
 
 def build_job_name(edition: str) -> str:
-    return f"build_neo4j_ami_{edition}"
+    return naming.ami_build_job(edition)
 
 
 def ami_build_job(edition: str):
     return define_asset_job(
         name=build_job_name(edition),
-        selection=AssetSelection.assets(AssetKey(["neo4j_ami", edition])),
+        selection=AssetSelection.assets(naming.ami_key(edition)),
         executor_def=in_process_executor,
-        tags={EDITION_TAG: edition, "credex/kind": "ami-build"},
+        tags={EDITION_TAG: edition, naming.KIND_TAG: "ami-build"},
         description=f"Build the Neo4j {edition} AMI (requested by the neo4j_release sensor or by hand).",
     )
 
@@ -78,7 +78,7 @@ def editions_in_use(environments: Environments) -> list[str]:
 
 def recorded_version(instance: DagsterInstance, edition: str) -> str | None:
     """The Neo4j version of the latest `neo4j_ami/<edition>` materialisation, when it records one."""
-    event = instance.get_latest_materialization_event(AssetKey(["neo4j_ami", edition]))
+    event = instance.get_latest_materialization_event(naming.ami_key(edition))
     metadata = event.asset_materialization.metadata if event and event.asset_materialization else {}
     for name in ("neo4j_version", "version"):
         if name in metadata and metadata[name].value:

@@ -6,6 +6,7 @@ never during it) and are read-only: no apply, no state written.
 
 from dagster import AssetSelection, ScheduleDefinition, define_asset_job, in_process_executor
 
+from .. import naming
 from ..environments import COMPONENTS, Environments
 from . import drift, freshness
 
@@ -18,7 +19,7 @@ def ami_freshness_job(environments: Environments):
         name="ami_freshness_checks",
         selection=AssetSelection.checks(*(freshness.check_key(env) for env in environments.values())),
         executor_def=in_process_executor,
-        tags={"credex/kind": "check"},
+        tags={naming.KIND_TAG: "check"},
         description="Is every environment's Neo4j AMI the newest release on its track? (read-only)",
     )
 
@@ -30,7 +31,7 @@ def drift_job(environments: Environments):
             *(drift.check_key(env, component) for env in environments.values() for component in COMPONENTS)
         ),
         executor_def=in_process_executor,
-        tags={"credex/kind": "check"},
+        tags={naming.KIND_TAG: "check"},
         description="Refresh-only plans of every environment and component; never applies.",
     )
 

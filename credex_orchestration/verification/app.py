@@ -25,7 +25,7 @@ Log = Callable[[str], None]
 
 def integration_read_only(environment: Environment) -> bool:
     """Production never runs the data-creating tests, whatever its settings say."""
-    return environment.verification.integration_read_only or environment.is_production
+    return environment.verification.integration_read_only or environment.protected
 
 
 def secret_redactor(session: Any, environment: Environment) -> Redactor:

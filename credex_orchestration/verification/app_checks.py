@@ -17,6 +17,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from .. import naming
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
 from . import revisions, rollback
@@ -112,7 +113,7 @@ def _rollback(
             asset_key=revisions.app_key(environment.name),
             description=f"rolled back to {last_good.task_definition_arn}",
             metadata={k: metadata_value(v) for k, v in record.items()},
-            tags={"credex/verification": "rolled_back"},
+            tags={naming.VERIFICATION_TAG: "rolled_back"},
         )
     )
     return record

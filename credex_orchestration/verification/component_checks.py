@@ -7,10 +7,10 @@ from dagster import (
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
-    AssetKey,
     multi_asset_check,
 )
 
+from .. import naming
 from ..environments import Environment
 from ..resources import AwsResource
 from . import databases, network
@@ -18,7 +18,7 @@ from .results import CONNECTOR_CHECKS, DATABASE_CHECKS, connect, result, specs, 
 
 
 def build_databases_checks(environment: Environment) -> AssetChecksDefinition:
-    key = AssetKey([environment.name, "databases"])
+    key = naming.component_key(environment.name, "databases")
 
     @multi_asset_check(
         specs=specs(key, DATABASE_CHECKS, set()),
@@ -40,7 +40,7 @@ def build_databases_checks(environment: Environment) -> AssetChecksDefinition:
 
 
 def build_connectors_checks(environment: Environment) -> AssetChecksDefinition:
-    key = AssetKey([environment.name, "connectors"])
+    key = naming.component_key(environment.name, "connectors")
 
     @multi_asset_check(
         specs=specs(key, CONNECTOR_CHECKS, set()),

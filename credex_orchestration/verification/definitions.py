@@ -13,13 +13,9 @@ from dagster import (
     in_process_executor,
 )
 
-from ..components.graph import ENVIRONMENT_TAG
+from .. import naming
 from ..environments import Environment, Environments
 from .checks import environment_checks
-
-
-def verify_job_name(environment: str) -> str:
-    return f"verify_{environment}"
 
 
 def verify_job(environment: Environment, checks: list[AssetChecksDefinition]):
@@ -27,10 +23,10 @@ def verify_job(environment: Environment, checks: list[AssetChecksDefinition]):
     have their own jobs."""
     keys = [key for check in checks for key in check.check_keys]
     return define_asset_job(
-        name=verify_job_name(environment.name),
+        name=naming.verify_job(environment.name),
         selection=AssetSelection.checks(*keys),
         executor_def=in_process_executor,
-        tags={ENVIRONMENT_TAG: environment.name, "credex/kind": "verify"},
+        tags={naming.ENVIRONMENT_TAG: environment.name, naming.KIND_TAG: "verify"},
         description=(
             f"Run {environment.name}'s post-deploy checks without deploying (no Terraform, no rollback)."
         ),
@@ -40,7 +36,9 @@ def verify_job(environment: Environment, checks: list[AssetChecksDefinition]):
 def verify_run_request(environments: Environments, name: str) -> RunRequest:
     """A run of `verify_<name>`; an unknown name raises UnknownEnvironmentError listing the known ones."""
     environment = environments[name]
-    return RunRequest(job_name=verify_job_name(environment.name), tags={ENVIRONMENT_TAG: environment.name})
+    return RunRequest(
+        job_name=naming.verify_job(environment.name), tags={naming.ENVIRONMENT_TAG: environment.name}
+    )
 
 
 def build(environments: Environments) -> Definitions:

@@ -4,8 +4,16 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+)
 
+from .. import naming
 from ..environments import Environment
 from ..resources import AwsResource
 from .outcome import Outcome, describe_error
@@ -37,6 +45,27 @@ _DESCRIPTIONS = {
     "https_listener": "The load balancer has an HTTPS listener on 443.",
     "certificate_issued": "The HTTPS listener's certificate is ISSUED.",
 }
+
+
+POST_DEPLOY_CHECKS = {"connectors": CONNECTOR_CHECKS, "databases": DATABASE_CHECKS, "app": APP_CHECKS}
+
+
+def post_deploy_check_keys(
+    environment: Environment, components: tuple[str, ...] | None = None
+) -> list[AssetCheckKey]:
+    """The post-deploy checks of `components` (default all) of the environment; none when verification is off.
+
+    Deploy and verify jobs select exactly these: other areas' checks on the same assets (drift, freshness)
+    belong to their schedules.
+    """
+    if not environment.verification.enabled:
+        return []
+    return [
+        AssetCheckKey(naming.component_key(environment.name, component), name)
+        for component, names in POST_DEPLOY_CHECKS.items()
+        if components is None or component in components
+        for name in names
+    ]
 
 
 def benchmark_blocks(environment: Environment) -> bool:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from dagster import AssetKey, AssetObservation, DagsterInstance
 
+from .. import naming
+
 VERIFIED = "verified_task_definition_arn"
 _SCAN = 200  # observations to look through; other areas may observe the app too
 
@@ -24,7 +26,7 @@ class Revision:
 
 
 def app_key(environment: str) -> AssetKey:
-    return AssetKey([environment, "app"])
+    return naming.component_key(environment, "app")
 
 
 def verified_observation(environment: str, revision: Revision) -> AssetObservation:
@@ -36,7 +38,7 @@ def verified_observation(environment: str, revision: Revision) -> AssetObservati
             "image_tag": revision.image_tag,
             "run_id": revision.run_id,
         },
-        tags={"credex/verification": "passed"},
+        tags={naming.VERIFICATION_TAG: "passed"},
     )
 
 
