@@ -20,7 +20,7 @@ from credex_orchestration.triggers.branch_push import build_sensor
 from credex_orchestration.triggers.resources import CredexCoreRepository
 
 from .support.git_remote import GitRemote
-from .support.runs import latest_metadata, step_failure, succeeded_steps
+from .support.runs import latest_metadata, materialized, step_failure
 
 AMI = "ami-0123456789abcdef0"
 
@@ -108,11 +108,11 @@ def test_production_is_refused_before_terraform_runs_and_sensor_requests_deploy(
     assert "must come from branch 'prod', not 'stage'" in step_failure(forged, "production__connectors")
     assert not data_dir.exists()
 
-    # Production is always verified; the fixture roots have no ECS service behind them, so the checks fail
-    # after the components deployed. What matters here is that the guard let the components run.
-    components = {"production__connectors", "production__databases", "production__app"}
+    # Production is always verified; the fixture roots have no ECS service behind them, so the app's checks
+    # fail after the components deployed. What matters here is that the guard let the components run.
+    components = {"production/connectors", "production/databases", "production/app"}
     manual = deploy.run(deploy_run_config(production, git_sha=initial, confirm_environment="production"))
-    assert components <= succeeded_steps(manual)
+    assert components <= materialized(manual)
     assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == initial
 
     # First tick of a new sensor: the last deploy is the app's image tag: only the app is affected.
@@ -122,7 +122,7 @@ def test_production_is_refused_before_terraform_runs_and_sensor_requests_deploy(
     (request,) = result.run_requests
     assert request.asset_selection == [AssetKey(["production", "app"])]
     executed = deploy.run(request.run_config, tags=request.tags, asset_selection=request.asset_selection)
-    assert "production__app" in succeeded_steps(executed)
+    assert "production/app" in materialized(executed)
     assert executed.dagster_run.tags["credex/sha"] == app_change
     assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == app_change
 

@@ -1,9 +1,17 @@
 """App: the ECS Fargate service running credex-core, its task definition, logs and alarms."""
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetsDefinition,
+    AssetSpec,
+    MaterializeResult,
+    multi_asset,
+)
 
 from .. import naming
 from ..deploy.config import AppDeployConfig
@@ -13,6 +21,7 @@ from ..environments import Environment
 from ..lib.terraform import Output
 from ..resources import AwsResource, TerraformResource
 from . import connectors, databases
+from .app_verification import app_check_specs, verify_app
 
 OUTPUTS = (
     "cluster_name",
@@ -84,40 +93,72 @@ def read_inputs(
 
 
 def build_asset(environment: Environment) -> AssetsDefinition:
-    @asset(
-        key=naming.component_key(environment.name, "app"),
-        deps=[
-            naming.component_key(environment.name, "connectors"),
-            naming.component_key(environment.name, "databases"),
+    """`<env>/app` with its post-deploy checks in the same step: deploy, verify, roll back on failure.
+
+    Subsettable: a run that selects only the checks (`verify_<env>`) verifies what is deployed and changes
+    nothing; a deploy applies the app, then verifies it and rolls back a blocking failure it caused.
+    """
+    key = naming.component_key(environment.name, "app")
+
+    @multi_asset(
+        name=naming.op_name(environment.name, "app"),
+        specs=[
+            AssetSpec(
+                key,
+                deps=[
+                    naming.component_key(environment.name, "connectors"),
+                    naming.component_key(environment.name, "databases"),
+                ],
+                group_name=environment.name,
+                kinds={"terraform", "aws", "ecs"},
+                tags={naming.COMPONENT_TAG: "app"},
+                description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
+                skippable=True,
+            )
         ],
-        group_name=environment.name,
-        kinds={"terraform", "aws", "ecs"},
-        tags={naming.COMPONENT_TAG: "app"},
-        description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
+        check_specs=app_check_specs(environment),
+        can_subset=True,
     )
     def app(
         context: AssetExecutionContext,
         config: AppDeployConfig,
         terraform: TerraformResource,
         aws: AwsResource,
-    ) -> MaterializeResult:
-        guard_deploy(context, environment, "app", config)
-        upstream, db, deployed = read_inputs(environment, terraform)
-        current = deployed.get("image_tag")
-        tag = image_tag(environment, config.git_sha, current.value if current else None)
-        context.log.info(f"{environment.name}/app deploys image tag {tag}")
-        return deploy_component(
-            context,
-            environment,
-            "app",
-            terraform,
-            aws,
-            variables(environment, upstream, db, tag),
-            config,
-            known_outputs=deployed,
-        )
+    ) -> Iterator[MaterializeResult | AssetCheckResult]:
+        deploying = key in context.selected_asset_keys
+        if deploying:
+            yield deploy_app(context, environment, config, terraform, aws)
+        if context.selected_asset_check_keys:
+            yield from verify_app(context, environment, terraform, aws, deployed=deploying)
 
     return app
+
+
+def deploy_app(
+    context: AssetExecutionContext,
+    environment: Environment,
+    config: AppDeployConfig,
+    terraform: TerraformResource,
+    aws: AwsResource,
+) -> MaterializeResult:
+    guard_deploy(context, environment, "app", config)
+    upstream, db, deployed = read_inputs(environment, terraform)
+    current = deployed.get("image_tag")
+    tag = image_tag(environment, config.git_sha, current.value if current else None)
+    context.log.info(f"{environment.name}/app deploys image tag {tag}")
+    applied = deploy_component(
+        context,
+        environment,
+        "app",
+        terraform,
+        aws,
+        variables(environment, upstream, db, tag),
+        config,
+        known_outputs=deployed,
+    )
+    return MaterializeResult(
+        asset_key=naming.component_key(environment.name, "app"), metadata=applied.metadata
+    )
 
 
 assert set(READS_CONNECTORS) <= set(connectors.OUTPUTS)

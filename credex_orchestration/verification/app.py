@@ -2,7 +2,8 @@
 
 `AppVerification` holds what the checks share (clients, names, the deployed revision from Terraform's
 outputs) and runs them in order. Integration tests and the benchmark run only when checks 1, 2 and 4 passed.
-What to do about a failure (roll back, record the revision) belongs to the caller: `app_checks.py`.
+What to do about a failure (roll back, record the revision) belongs to the caller:
+`components/app_verification.py`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""The asset checks of one environment: on `<env>/app` (checks 1-6 and rollback), `<env>/databases`, `<env>/connectors`."""
+"""The separate asset checks of one environment: on `<env>/databases` and `<env>/connectors`.
+
+The app's checks 1-6 run inside the app's own step (components/app_verification.py), which rolls back.
+"""
 
 from dagster import AssetChecksDefinition
 
 from ..environments import Environment
 from .app import secret_redactor
-from .app_checks import build_app_checks
 from .component_checks import build_connectors_checks, build_databases_checks
 from .results import APP_CHECKS, BLOCKING, CONNECTOR_CHECKS, DATABASE_CHECKS
 
@@ -22,5 +24,4 @@ def environment_checks(environment: Environment) -> list[AssetChecksDefinition]:
     return [
         build_connectors_checks(environment),
         build_databases_checks(environment),
-        build_app_checks(environment),
     ]

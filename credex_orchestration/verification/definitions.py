@@ -5,7 +5,6 @@ same checks alone, against what is deployed now, without touching Terraform.
 """
 
 from dagster import (
-    AssetChecksDefinition,
     AssetSelection,
     Definitions,
     RunRequest,
@@ -16,15 +15,15 @@ from dagster import (
 from .. import naming
 from ..environments import Environment, Environments
 from .checks import environment_checks
+from .results import post_deploy_check_keys
 
 
-def verify_job(environment: Environment, checks: list[AssetChecksDefinition]):
-    """Exactly the post-deploy checks: other areas' checks on the same assets (drift, freshness, cleanup)
-    have their own jobs."""
-    keys = [key for check in checks for key in check.check_keys]
+def verify_job(environment: Environment):
+    """Exactly the post-deploy checks (the app's run in its step without deploying or rolling back); other
+    areas' checks on the same assets (drift, freshness) have their own jobs."""
     return define_asset_job(
         name=naming.verify_job(environment.name),
-        selection=AssetSelection.checks(*keys),
+        selection=AssetSelection.checks(*post_deploy_check_keys(environment)),
         executor_def=in_process_executor,
         tags={naming.ENVIRONMENT_TAG: environment.name, naming.KIND_TAG: "verify"},
         description=(
@@ -45,5 +44,5 @@ def build(environments: Environments) -> Definitions:
     checks = {env.name: environment_checks(env) for env in environments.values() if env.verification.enabled}
     return Definitions(
         asset_checks=[check for env_checks in checks.values() for check in env_checks],
-        jobs=[verify_job(environments[name], env_checks) for name, env_checks in checks.items()],
+        jobs=[verify_job(environments[name]) for name in checks],
     )

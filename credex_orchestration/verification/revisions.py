@@ -54,9 +54,3 @@ def last_verified(instance: DagsterInstance, environment: str) -> Revision | Non
             str(values[VERIFIED]), str(values.get("image_tag", "")), str(values.get("run_id", ""))
         )
     return None
-
-
-def materialised_in_run(instance: DagsterInstance, environment: str, run_id: str) -> bool:
-    """Whether this run deployed the app (a new revision may have gone out), as opposed to only verifying."""
-    event = instance.get_latest_materialization_event(app_key(environment))
-    return event is not None and event.run_id == run_id

@@ -27,3 +27,12 @@ def latest_metadata(instance: DagsterInstance, *key: str) -> dict:
 def succeeded_steps(result) -> set[str]:
     """Step keys that succeeded in a run (checks may fail where no AWS service stands behind them)."""
     return {event.step_key for event in result.all_events if event.event_type_value == "STEP_SUCCESS"}
+
+
+def materialized(result) -> set[str]:
+    """`<env>/<component>` of every asset the run materialised (a step may fail afterwards, in its checks)."""
+    return {
+        event.event_specific_data.materialization.asset_key.to_user_string()
+        for event in result.all_events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+    }

@@ -1,28 +1,30 @@
-"""Checks 1-6 on `<env>/app`, and the rollback when a blocking one fails (docs/decisions/0021).
+"""The app deploy's own verification: checks 1-6 after the apply, and the rollback when a blocking one fails.
 
-One multi-asset check runs them in order in one step, so the step can act on its own blocking results
-(roll back) before it reports them. Blocking checks with ERROR severity fail the step, which skips every
-later step of the run.
+The app asset runs this in its own step, right after the apply (docs/decisions/0021, 0091): it knows whether
+it deployed a new revision, so it rolls back only what it deployed. Run without the deploy (the
+`verify_<env>` job selects the checks alone), it only reports. The judgments themselves live in
+`verification/` (`AppVerification`); what to do about them lives here.
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
 from dagster import (
-    AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
     AssetObservation,
-    multi_asset_check,
 )
 
 from .. import naming
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
-from . import revisions, rollback
-from .app import AppVerification
-from .results import (
+from ..verification import revisions, rollback
+from ..verification.app import AppVerification
+from ..verification.results import (
     APP_CHECKS,
     BENCHMARK,
     benchmark_blocks,
@@ -34,13 +36,24 @@ from .results import (
 )
 
 
+def app_check_specs(environment: Environment) -> list[AssetCheckSpec]:
+    """Checks 1-6 on `<env>/app` (none when the environment's verification is off)."""
+    if not environment.verification.enabled:
+        return []
+    key = naming.component_key(environment.name, "app")
+    return specs(key, APP_CHECKS, set(blocking_checks(environment)))
+
+
 def verify_app(
-    context: AssetCheckExecutionContext,
+    context: AssetExecutionContext,
     environment: Environment,
     terraform: TerraformResource,
     aws: AwsResource,
+    *,
+    deployed: bool,
 ) -> Iterator[AssetCheckResult]:
-    key = revisions.app_key(environment.name)
+    """Checks 1-6; with `deployed` (this step applied the app), a blocking failure rolls the service back."""
+    key = naming.component_key(environment.name, "app")
     try:
         verification = AppVerification.connect(environment, aws, terraform, context.log.info)
     except Exception as error:
@@ -57,12 +70,12 @@ def verify_app(
     ]
     if failed:
         why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
-        record = _rollback(context, verification, running, why)
+        record = roll_back_if_deployed(context, verification, running, why, deployed=deployed)
         for name in failed:
             outcomes[name].metadata["rollback"] = record
     else:
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
-        context.op_execution_context.log_event(revisions.verified_observation(environment.name, revision))
+        context.log_event(revisions.verified_observation(environment.name, revision))
         context.log.info(
             f"{environment.name}: {running} passed every blocking check; recorded as the last good revision"
         )
@@ -75,14 +88,17 @@ def verify_app(
         yield result(key, name, outcome, severity)
 
 
-def _rollback(
-    context: AssetCheckExecutionContext, verification: AppVerification, running: str | None, why: str
+def roll_back_if_deployed(
+    context: AssetExecutionContext,
+    verification: AppVerification,
+    running: str | None,
+    why: str,
+    *,
+    deployed: bool,
 ) -> dict[str, Any]:
-    """Roll the service back to the last revision that passed, when this run deployed the app."""
+    """Roll the service back to the last revision that passed, when this step deployed the app."""
     environment = verification.environment
-    instance, run_id = context.instance, context.run.run_id
-    last_good = revisions.last_verified(instance, environment.name)
-    deployed = revisions.materialised_in_run(instance, environment.name, run_id)
+    last_good = revisions.last_verified(context.instance, environment.name)
     not_now = rollback.decide(deployed_in_run=deployed, current=running, last_good=last_good)
     if not_now:
         context.log.warning(f"{environment.name}: blocking check(s) failed ({why}); {not_now}")
@@ -108,29 +124,12 @@ def _rollback(
     except Exception as error:
         context.log.error(f"{environment.name}: rollback to {last_good.task_definition_arn} failed: {error}")
         return {"rolled_back": False, "error": f"{type(error).__name__}: {error}", "failed": why}
-    context.op_execution_context.log_event(
+    context.log_event(
         AssetObservation(
-            asset_key=revisions.app_key(environment.name),
+            asset_key=naming.component_key(environment.name, "app"),
             description=f"rolled back to {last_good.task_definition_arn}",
             metadata={k: metadata_value(v) for k, v in record.items()},
             tags={naming.VERIFICATION_TAG: "rolled_back"},
         )
     )
     return record
-
-
-def build_app_checks(environment: Environment) -> AssetChecksDefinition:
-    key = revisions.app_key(environment.name)
-    blocking = set(blocking_checks(environment))
-
-    @multi_asset_check(
-        specs=specs(key, APP_CHECKS, blocking),
-        name=f"{environment.name}__app_checks",
-        description=f"Post-deploy verification of {environment.name}/app; rolls back on a blocking failure.",
-    )
-    def app_checks(
-        context: AssetCheckExecutionContext, terraform: TerraformResource, aws: AwsResource
-    ) -> Iterator[AssetCheckResult]:
-        yield from verify_app(context, environment, terraform, aws)
-
-    return app_checks
