@@ -119,5 +119,7 @@ def test_every_dagster_name_comes_from_naming() -> None:
 def test_no_code_names_an_environment() -> None:
     names = "|".join(load_environments())
     compared = re.compile(rf"""[=!]=\s*["']({names})["']|["']({names})["']\s*[=!]=""")
-    offenders = [f"{path}: {m.group(0)}" for path, text in _sources().items() for m in compared.finditer(text)]
+    offenders = [
+        f"{path}: {m.group(0)}" for path, text in _sources().items() for m in compared.finditer(text)
+    ]
     assert offenders == []
