@@ -139,7 +139,7 @@ def test_staging_deploys_only_what_each_push_affects(
         "credex/trigger": "branch-push",
     }
     assert request.run_config == deploy_run_config(
-        staging, ["app"], git_sha=merged, use_existing_resources=True, run_cleanup=False
+        staging, ["app"], git_sha=merged, use_existing_resources=True
     )
     assert request.run_config["ops"]["staging__app"]["config"]["use_existing_resources"] is True
     assert BranchCursor.load(ticks.cursor) == BranchCursor(seen=merged, requested=merged)
