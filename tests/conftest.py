@@ -12,8 +12,7 @@ from credex_orchestration.resources import TerraformResource
 
 from .support.environments import local_environments
 from .support.moto import MotoServer
-
-FIXTURE_ROOTS = Path(__file__).parent / "fixtures" / "terraform"
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 
 @pytest.fixture(scope="session", autouse=True)

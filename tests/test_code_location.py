@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_environments import _write
+from .support.environments import write_environments
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,7 +41,7 @@ def test_definitions_validate_and_dg_check_pass(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bad_environments_file_fails_validate_naming_file_environment_and_field(tmp_path: Path) -> None:
-    bad = _write(tmp_path, lambda envs: envs["staging"]["app"].update(desired_count=-1))
+    bad = write_environments(tmp_path, lambda envs: envs["staging"]["app"].update(desired_count=-1))
     result = _cli(
         [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         tmp_path,

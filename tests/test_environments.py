@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from credex_orchestration import naming
 from credex_orchestration.environments import (
@@ -15,13 +14,7 @@ from credex_orchestration.environments import (
     load_environments,
 )
 
-
-def _write(tmp_path: Path, mutate) -> Path:
-    raw = yaml.safe_load(DEFAULT_ENVIRONMENTS_FILE.read_text())
-    mutate(raw["environments"])
-    path = tmp_path / "envs.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+from .support.environments import write_environments
 
 
 def test_checked_in_file_describes_three_environments() -> None:
@@ -47,7 +40,7 @@ def test_a_fourth_environment_is_only_data(tmp_path: Path) -> None:
         body["state"] = {"backend": "s3", "bucket": "credex-terraform-state-model-001"}
         envs["model_001"] = body
 
-    environments = load_environments(_write(tmp_path, add))
+    environments = load_environments(write_environments(tmp_path, add))
     model = environments["model_001"]
     assert model.slug == "model-001"
     assert naming.alb(model) == "credex-alb-model-001"
@@ -71,7 +64,7 @@ def test_a_fourth_environment_is_only_data(tmp_path: Path) -> None:
     ],
 )
 def test_bad_file_names_file_environment_and_field(tmp_path: Path, mutate, expected: list[str]) -> None:
-    path = _write(tmp_path, mutate)
+    path = write_environments(tmp_path, mutate)
     with pytest.raises(EnvironmentsFileError) as error:
         load_environments(path)
     message = str(error.value)

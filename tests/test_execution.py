@@ -14,8 +14,8 @@ from dagster._core.instance.ref import InstanceRef
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
 
-from .conftest import FIXTURE_ROOTS
 from .support.environments import local_environments_file
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 
 def test_every_named_job_runs_in_one_process_and_ad_hoc_selections_side_by_side() -> None:

@@ -8,7 +8,7 @@ from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import AppDeployConfig, DeployConfig, deploy_run_config
 from credex_orchestration.environments import load_environments
 
-from .test_environments import _write
+from .support.environments import write_environments
 
 
 def test_every_environment_gets_its_graph_and_job() -> None:
@@ -41,7 +41,7 @@ def test_a_new_environment_in_the_file_is_a_new_graph(tmp_path) -> None:
         body["state"] = {"backend": "s3", "bucket": "credex-terraform-state-model-001"}
         envs["model_001"] = body
 
-    defs = build_definitions(load_environments(_write(tmp_path, add)))
+    defs = build_definitions(load_environments(write_environments(tmp_path, add)))
     assert AssetKey(["model_001", "app"]) in set(defs.resolve_asset_graph().get_all_asset_keys())
     assert defs.resolve_job_def("deploy_model_001").tags["credex/environment"] == "model_001"
 

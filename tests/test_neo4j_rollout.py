@@ -9,8 +9,6 @@ builder's instances are played by `InstanceStandIn` (moto never runs user data; 
 
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
@@ -22,6 +20,7 @@ from credex_orchestration.images import definitions as images
 from credex_orchestration.images.settings import Neo4jImagesResource
 from credex_orchestration.resources import AwsResource
 
+from .support.databases import data_volumes, neo4j_instance, our_snapshots, register_ami, state_ami
 from .support.environments import local_environments
 from .support.neo4j_images import InstanceStandIn, base_image, live_instances, repository_server
 from .support.runs import latest_metadata, step_failure
@@ -122,53 +121,6 @@ def test_bad_version_fails_the_materialisation_before_launching(dagster, ec2, aw
     assert not result.success
     assert "Neo4j community 5.99.0 is not in the package repository" in step_failure(result)
     assert ec2.describe_instances()["Reservations"] == []
-
-
-def register_ami(ec2, name: str) -> str:
-    return ec2.register_image(
-        Name=name,
-        RootDeviceName="/dev/xvda",
-        BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}],
-    )["ImageId"]
-
-
-def data_volumes(ec2, env: str) -> dict[str, str]:
-    volumes = {}
-    for role in ("LedgerSpace", "SearchSpace"):
-        volumes[role] = ec2.create_volume(
-            AvailabilityZone=f"{REGION}a",
-            Size=50,
-            VolumeType="gp3",
-            Encrypted=True,
-            TagSpecifications=[
-                {
-                    "ResourceType": "volume",
-                    "Tags": [{"Key": "Environment", "Value": env}, {"Key": "Role", "Value": role}],
-                }
-            ],
-        )["VolumeId"]
-    return volumes
-
-
-def neo4j_instance(ec2, ami: str, name: str) -> str:
-    return ec2.run_instances(
-        ImageId=ami,
-        MinCount=1,
-        MaxCount=1,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": name}]}],
-    )["Instances"][0]["InstanceId"]
-
-
-def our_snapshots(ec2) -> list[dict]:
-    filters = [{"Name": "tag:BuiltBy", "Values": ["credex-orchestration"]}]
-    return ec2.describe_snapshots(OwnerIds=["self"], Filters=filters)["Snapshots"]
-
-
-def state_ami(terraform, env, address: str) -> str:
-    workspace = terraform.workspace(env, "databases")
-    state = json.loads("\n".join(workspace.run("show", "-json", "-no-color").stdout))
-    resources = state["values"]["root_module"]["resources"]
-    return next(r["values"]["triggers_replace"] for r in resources if r["address"] == address)
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
 from credex_orchestration.resources import TerraformResource
 
-from .conftest import FIXTURE_ROOTS
 from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.instance import (
@@ -38,6 +37,7 @@ from .support.instance import (
     write_dagster_home,
 )
 from .support.processes import stop_tree
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 BIN = Path(sys.executable).parent
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}

@@ -20,9 +20,9 @@ from credex_orchestration.components.replace_override import OVERRIDE_FILE, NotA
 from credex_orchestration.resources import TerraformResource
 
 from . import test_neo4j_rollout as rollout
-from .conftest import FIXTURE_ROOTS
+from .support.databases import data_volumes, neo4j_instance, our_snapshots, register_ami, state_ami
 from .support.runs import latest_metadata, step_failure
-from .test_neo4j_rollout import data_volumes, neo4j_instance, our_snapshots, register_ami, state_ami
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 # The Dagster harness of tests/test_neo4j_rollout.py, here resolved against this module's `terraform`.
 dagster, deployed, ec2, envs = rollout.dagster, rollout.deployed, rollout.ec2, rollout.envs

@@ -23,7 +23,7 @@ from credex_orchestration.lib.terraform import (
 )
 from credex_orchestration.resources.terraform import UnknownComponentError
 
-from .conftest import FIXTURE_ROOTS
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 
 def _root(tmp_path: Path, body: str) -> Path:

@@ -17,11 +17,11 @@ import pytest
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import COMPONENTS, load_environments
 
-from .conftest import FIXTURE_ROOTS
 from .support.browser import Browser, ensure_chromium
 from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 from .support.webserver import Webserver
 
 pytestmark = pytest.mark.slow

@@ -16,9 +16,9 @@ from credex_orchestration import naming
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
 
-from .conftest import FIXTURE_ROOTS
 from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
+from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORKFLOWS = PROJECT / ".github" / "workflows"

@@ -31,3 +31,12 @@ def _merge(body: dict[str, Any], dotted: str, value: Any) -> None:
     for part in parents:
         body = body.setdefault(part, {})
     body[leaf] = value
+
+
+def write_environments(tmp_path: Path, mutate) -> Path:
+    """The checked-in environments file after `mutate(raw["environments"])`, written to a temp file."""
+    raw = yaml.safe_load(DEFAULT_ENVIRONMENTS_FILE.read_text())
+    mutate(raw["environments"])
+    path = tmp_path / "envs.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
