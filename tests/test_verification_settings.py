@@ -31,10 +31,15 @@ def test_a_zero_health_budget_is_refused(tmp_path) -> None:
         load_environments(path)
 
 
-def test_production_cannot_turn_verification_off(tmp_path) -> None:
+def test_a_protected_environment_cannot_turn_verification_off(tmp_path) -> None:
     path = local_environments_file(tmp_path, overrides={"production": {"verification.enabled": False}})
-    with pytest.raises(EnvironmentsFileError, match="production is always verified"):
+    with pytest.raises(EnvironmentsFileError, match="a protected environment is always verified"):
         load_environments(path)
+    # Protection is data: the same environment unprotected may turn it off (its first build, say).
+    path = local_environments_file(
+        tmp_path, overrides={"production": {"verification.enabled": False, "protected": False}}
+    )
+    assert load_environments(path)["production"].verification.enabled is False
 
 
 def test_an_environment_with_verification_off_gets_no_checks(tmp_path) -> None:
