@@ -115,6 +115,14 @@ class AppSettings(_Model):
     container_port: int = Field(3000, ge=1, le=65535)
     health_check_grace_seconds: int = Field(120, ge=0, le=3600)
     log_retention_days: int = Field(30, ge=1)
+    first_image_tag: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{7,40}$",
+        description=(
+            "Image tag (git SHA) a first deploy runs when the run names no git_sha; unset, a first deploy "
+            "must name one. The rehearsal sets it so that Materialize works on a fresh environment."
+        ),
+    )
 
     @model_validator(mode="after")
     def _fargate_size(self) -> AppSettings:
@@ -202,6 +210,10 @@ class Environment(_Model):
     name: str
     branch: str = Field(pattern=r"^[A-Za-z0-9._/-]+$", description="credex-core branch deployed here.")
     auto_deploy: bool = Field(False, description="Whether a push to the branch deploys automatically.")
+    notice: str = Field(
+        "",
+        description="Shown in the description of every asset of the environment (the rehearsal names itself).",
+    )
     protected: bool = Field(
         False,
         description=(

@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from .. import naming
-from ..deploy.config import AppDeployConfig
+from ..deploy.config import AppDeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component, read_outputs
 from ..environments import Environment
@@ -46,7 +46,8 @@ class NoImageToDeploy(ValueError):
 
 
 def image_tag(environment: Environment, requested: str, current: str | None) -> str:
-    """The requested git SHA, else the tag already deployed: a redeploy never guesses an image."""
+    """The requested git SHA, else the tag already deployed, else the environment's `app.first_image_tag`:
+    a redeploy never guesses an image."""
     if requested:
         if not _SHA.match(requested):
             raise NoImageToDeploy(
@@ -55,6 +56,8 @@ def image_tag(environment: Environment, requested: str, current: str | None) -> 
         return requested
     if current:
         return current
+    if environment.app.first_image_tag:
+        return environment.app.first_image_tag
     raise NoImageToDeploy(
         f"{environment.name}/app has no image deployed yet: give git_sha (the credex-core commit whose image "
         "is in ECR) in the run config"
@@ -112,7 +115,9 @@ def build_asset(environment: Environment) -> AssetsDefinition:
                 group_name=environment.name,
                 kinds={"terraform", "aws", "ecs"},
                 tags={naming.COMPONENT_TAG: "app"},
-                description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
+                description=with_notice(
+                    environment, f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA."
+                ),
                 skippable=True,
             )
         ],

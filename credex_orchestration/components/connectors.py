@@ -5,7 +5,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
 from .. import naming
-from ..deploy.config import DeployConfig
+from ..deploy.config import DeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component
 from ..environments import Environment
@@ -45,7 +45,10 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws"},
         tags={naming.COMPONENT_TAG: "connectors"},
-        description=f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
+        description=with_notice(
+            environment,
+            f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
+        ),
     )
     def connectors(
         context: AssetExecutionContext, config: DeployConfig, terraform: TerraformResource, aws: AwsResource

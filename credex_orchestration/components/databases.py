@@ -11,7 +11,7 @@ from dagster import (
 )
 
 from .. import naming
-from ..deploy.config import DatabasesDeployConfig
+from ..deploy.config import DatabasesDeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import read_outputs
 from ..environments import Environment
@@ -77,7 +77,9 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
         tags={naming.COMPONENT_TAG: "databases"},
-        description=f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}.",
+        description=with_notice(
+            environment, f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}."
+        ),
     )
     def databases(
         context: AssetExecutionContext,

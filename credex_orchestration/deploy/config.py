@@ -89,3 +89,8 @@ def requested_git_sha(run_config: Mapping[str, Any] | None, environment: str) ->
         return AppDeployConfig.model_validate(dict(raw)).git_sha or None
     except ValueError:
         return None
+
+
+def with_notice(environment: Environment, description: str) -> str:
+    """An asset's description, followed by the environment's notice (the rehearsal names itself there)."""
+    return f"{description}\n\n{environment.notice}" if environment.notice else description
