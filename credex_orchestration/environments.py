@@ -115,6 +115,18 @@ class AppSettings(_Model):
     container_port: int = Field(3000, ge=1, le=65535)
     health_check_grace_seconds: int = Field(120, ge=0, le=3600)
     log_retention_days: int = Field(30, ge=1)
+    alarm_subscriptions: tuple[str, ...] = Field(
+        (),
+        description="Who the environment's alarm topic notifies: mailto:<address> or https://<url> entries.",
+    )
+
+    @field_validator("alarm_subscriptions")
+    @classmethod
+    def _alarm_endpoints(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for endpoint in value:
+            if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://\S+", endpoint):
+                raise ValueError(f"{endpoint!r} is neither mailto:<address> nor https://<url>")
+        return value
 
     @model_validator(mode="after")
     def _fargate_size(self) -> AppSettings:
