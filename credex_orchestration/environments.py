@@ -123,6 +123,18 @@ class AppSettings(_Model):
             "must name one. The rehearsal sets it so that Materialize works on a fresh environment."
         ),
     )
+    alarm_subscriptions: tuple[str, ...] = Field(
+        (),
+        description="Who the environment's alarm topic notifies: mailto:<address> or https://<url> entries.",
+    )
+
+    @field_validator("alarm_subscriptions")
+    @classmethod
+    def _alarm_endpoints(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for endpoint in value:
+            if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://\S+", endpoint):
+                raise ValueError(f"{endpoint!r} is neither mailto:<address> nor https://<url>")
+        return value
 
     @model_validator(mode="after")
     def _fargate_size(self) -> AppSettings:

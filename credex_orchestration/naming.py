@@ -160,6 +160,11 @@ def alarm(env: Environment, kind: str) -> str:
     return f"credex-core-{kind}-{env.slug}"
 
 
+def alarm_topic(env: Environment) -> str:
+    """SNS topic every CloudWatch alarm of the environment notifies."""
+    return f"credex-core-alarms-{env.slug}"
+
+
 def terraform_names(env: Environment, component: str) -> dict[str, str | list[str]]:
     """The `local.names` map of the component's Terraform root, key by key."""
     slug = env.slug
@@ -210,6 +215,7 @@ def terraform_names(env: Environment, component: str) -> dict[str, str | list[st
             "cpu_alarm": alarm(env, "cpu-high"),
             "memory_alarm": alarm(env, "memory-high"),
             "running_tasks_alarm": alarm(env, "running-tasks-low"),
+            "alarm_topic": alarm_topic(env),
         }
     raise ValueError(f"unknown component {component!r} (connectors, databases or app)")
 

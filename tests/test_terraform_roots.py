@@ -1,6 +1,7 @@
-"""Structural checks of the real Terraform roots (the AWS provider cannot be downloaded here, so they are
-parsed with python-hcl2 and held to the project's rules), plus `terraform fmt` and, with a provider
-mirror, `terraform validate`."""
+"""Structural checks of the real Terraform roots (parsed with python-hcl2 and held to the project's rules),
+`terraform fmt`, and `terraform validate` of every root with the pinned AWS provider (from the filesystem
+mirror, found as the engine finds it: CREDEX_TF_PROVIDER_MIRROR, else /opt/tf-plugins; else the registry).
+What the roots do when applied is rehearsed against moto in tests/test_rehearsal_*.py."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from credex_orchestration import naming
 from credex_orchestration.components import app, connectors, databases
 from credex_orchestration.environments import COMPONENTS, DEFAULT_ENVIRONMENTS_FILE, load_environments
+from credex_orchestration.lib.terraform_providers import require_provider_source, write_cli_config
 from credex_orchestration.resources import TerraformResource
 
 from .support.terraform_roots import (
@@ -25,6 +27,7 @@ from .support.terraform_roots import (
     ROOTS_DIR,
     UNTAGGABLE,
     apply_outputs,
+    load_file,
     load_root,
     name_references,
     names_key,
@@ -69,8 +72,6 @@ CONTRACT_ADDRESSES = {
         "aws_volume_attachment.searchspace_data",
         "aws_secretsmanager_secret.neo4j",
         "aws_secretsmanager_secret_version.neo4j",
-        "random_password.ledgerspace",
-        "random_password.searchspace",
         "aws_iam_role.neo4j",
         "aws_iam_instance_profile.neo4j",
     ],
@@ -84,8 +85,12 @@ CONTRACT_ADDRESSES = {
         "aws_cloudwatch_metric_alarm.cpu_high",
         "aws_cloudwatch_metric_alarm.memory_high",
         "aws_cloudwatch_metric_alarm.running_tasks_low",
+        "aws_secretsmanager_secret.app",
+        "aws_secretsmanager_secret_version.app",
+        "aws_sns_topic.alarms",
     ],
 }
+PROVIDER_VERSION = "5.100.0"
 
 
 def _passed_variables(component: str) -> set[str]:
@@ -126,12 +131,19 @@ def test_variables_typed_and_described_outputs_described(component: str) -> None
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_provider_pinned_to_a_major_version_and_backend_from_file(component: str) -> None:
+def test_provider_pinned_exactly_locked_and_backend_from_file(component: str) -> None:
+    """Exactly the provider the rehearsal exercises, and a lock file made from it (decision 0100)."""
     root = ROOTS[component]
     (block,) = root.terraform
     providers = single(block, "required_providers")
+    assert set(providers) - {"__is_block__"} == {"aws"}, f"{component}: only hashicorp/aws (decision 0101)"
     assert providers["aws"]["source"] == "hashicorp/aws"
-    assert re.fullmatch(r"~> \d+\.\d+", providers["aws"]["version"]), providers["aws"]["version"]
+    assert providers["aws"]["version"] == PROVIDER_VERSION
+    lock = load_file(ROOTS_DIR / component / ".terraform.lock.hcl")
+    (locked,) = lock["provider"]
+    entry = locked["registry.terraform.io/hashicorp/aws"]
+    assert (entry["version"], entry["constraints"]) == (PROVIDER_VERSION, PROVIDER_VERSION)
+    assert any(item.startswith("h1:") for item in entry["hashes"]), entry["hashes"]
     backend = single(block, "backend")
     assert set(backend) == {"s3"}, "state lives in S3; settings come from terraform/backends/<env>.hcl"
     assert set(backend["s3"]) <= {"__is_block__"}, "backend settings belong in the per-environment file"
@@ -278,18 +290,28 @@ def test_databases_cannot_be_destroyed_silently() -> None:
 
 def test_neo4j_secret_has_exactly_the_six_keys_and_user_data_no_secret() -> None:
     root = ROOTS["databases"]
-    version = root.resource("aws_secretsmanager_secret_version.neo4j").body["secret_string"]
-    keys = re.findall(r"\b([a-z]+)\s*=", version)
+    version = root.resource("aws_secretsmanager_secret_version.neo4j").body
+    keys = re.findall(r"\b([a-z]+)\s*=", version["secret_string_wo"])
     assert keys == list(naming.NEO4J_SECRET_KEYS)
-    # Passwords flow into the secret only: no other block or local reads random_password.
+    assert "secret_string" not in version, (
+        "the value is write-only: never secret_string (it is kept in state)"
+    )
+    assert version["secret_string_wo_version"] == "${local.neo4j_addresses_version}"
+    assert "local.neo4j_addresses" in str(root.locals["neo4j_addresses_version"])
+    # Generated passwords are ephemeral and flow into the write-only value only.
+    kinds = {block.type for block in root.blocks if block.kind == "ephemeral"}
+    assert kinds == {"aws_secretsmanager_random_password", "aws_secretsmanager_secret_version"}
+    passwords = str(root.locals["neo4j_passwords"])
+    assert "ephemeral.aws_secretsmanager_random_password.neo4j" in passwords
+    assert "ephemeral.aws_secretsmanager_secret_version.neo4j_current" in passwords
     readers = [
         block.address
-        for block in root.blocks
-        if "random_password." in str(block.body)
-        and block.address != "aws_secretsmanager_secret_version.neo4j"
+        for block in root.resources
+        if "local.neo4j_passwords" in str(block.body) or "ephemeral." in str(block.body)
     ]
-    assert readers == []
-    assert "random_password" not in str(root.locals) and "secret_string" not in str(root.locals)
+    assert readers == ["aws_secretsmanager_secret_version.neo4j"], readers
+    assert not [name for name, body in root.outputs.items() if "neo4j_passwords" in str(body)]
+    assert not [b.address for b in root.blocks if b.type == "random_password"]
     template = (ROOTS_DIR / "databases" / "user-data.sh.tftpl").read_text()
     placeholders = set(re.findall(r"(?<!\$)\$\{([a-z_]+)\}", template))
     assert placeholders == {
@@ -302,6 +324,28 @@ def test_neo4j_secret_has_exactly_the_six_keys_and_user_data_no_secret() -> None
         "volume_id",
     }
     assert "set -x" not in template
+
+
+def test_app_secret_is_written_once_and_redeploys_the_service() -> None:
+    root = ROOTS["app"]
+    version = root.resource("aws_secretsmanager_secret_version.app").body
+    assert "secret_string" not in version and "secret_string_wo" in version
+    assert version["secret_string_wo_version"] == 1, "written once: the version never changes"
+    service = root.resource("aws_ecs_service.app").body
+    assert service["force_new_deployment"] is True
+    assert set(service["triggers"]) == {"neo4j_secret_version", "app_secret_version"}
+    assert "var.neo4j_secret_version_id" in str(service["triggers"])
+    task = root.resource("aws_ecs_task_definition.app").body
+    assert task["skip_destroy"] is True, "old revisions stay ACTIVE for the rollback"
+
+
+def test_dns_alias_takes_over_an_existing_record_and_ecr_keeps_verified_images() -> None:
+    connectors_root = ROOTS["connectors"]
+    assert connectors_root.resource("aws_route53_record.app").body["allow_overwrite"] is True
+    policy = connectors_root.resource("aws_ecr_lifecycle_policy.app").body["policy"]
+    first = policy.index("rulePriority = 1")
+    assert "tagPrefixList = [var.ecr_verified_tag_prefix]" in policy[first : policy.index("rulePriority = 2")]
+    assert connectors_root.variables["ecr_verified_tag_prefix"]["default"] == "verified-"
 
 
 def test_app_service_rolls_back_and_has_alarms() -> None:
@@ -318,10 +362,15 @@ def test_app_service_rolls_back_and_has_alarms() -> None:
         "containers come from task-definition.json only"
     )
     assert "task-definition.json" in root.locals["task_definition"]
-    metrics = {
-        block.body["metric_name"] for block in root.resources if block.type == "aws_cloudwatch_metric_alarm"
+    alarms = [block for block in root.resources if block.type == "aws_cloudwatch_metric_alarm"]
+    assert {block.body["metric_name"] for block in alarms} == {
+        "CPUUtilization",
+        "MemoryUtilization",
+        "RunningTaskCount",
     }
-    assert metrics == {"CPUUtilization", "MemoryUtilization", "RunningTaskCount"}
+    for alarm in alarms:
+        assert alarm.body["alarm_actions"] == alarm.body["ok_actions"] == "${local.alarm_actions}"
+    assert "aws_sns_topic.alarms.arn" in root.locals["alarm_actions"]
     log_group = root.resource("aws_cloudwatch_log_group.app").body
     assert log_group["retention_in_days"] == "${var.log_retention_days}"
 
@@ -371,21 +420,26 @@ def test_terraform_fmt_check_catches_bad_formatting(tmp_path: Path) -> None:
     assert result.returncode != 0 and "main.tf" in result.stdout
 
 
-MIRROR = os.environ.get("CREDEX_TF_PROVIDER_MIRROR")
+@pytest.fixture(scope="module")
+def provider_mirror() -> Path | None:
+    """The mirror the engine would use; no mirror and no registry fails here, saying how to get one."""
+    return require_provider_source()
 
 
-@pytest.mark.skipif(
-    not MIRROR,
-    reason="terraform validate needs the AWS provider: set CREDEX_TF_PROVIDER_MIRROR to a filesystem mirror",
-)
 @pytest.mark.parametrize("component", COMPONENTS)
-def test_terraform_validate_with_provider_mirror(component: str, tmp_path: Path) -> None:
-    config = tmp_path / "terraformrc"
-    config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n')
+def test_terraform_validate_with_the_pinned_provider(
+    component: str, provider_mirror: Path | None, tmp_path: Path
+) -> None:
+    """`init -backend=false` + `validate` on a copy of the root, checked against the lock file."""
     root = tmp_path / component
     shutil.copytree(ROOTS_DIR / component, root)
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(config), "TF_DATA_DIR": str(tmp_path / "data")}
-    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
+    env = {**os.environ, "TF_DATA_DIR": str(tmp_path / "data")}
+    if provider_mirror is not None:
+        env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(provider_mirror, tmp_path))
+    for args in (
+        ["init", "-backend=false", "-input=false", "-no-color", "-lockfile=readonly"],
+        ["validate", "-no-color"],
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "credex_orchestration.lib.terraform_cli", f"-chdir={root}", *args],
             capture_output=True,
@@ -395,6 +449,31 @@ def test_terraform_validate_with_provider_mirror(component: str, tmp_path: Path)
             check=False,
         )
         assert result.returncode == 0, f"{component}: terraform {args[0]}:\n{result.stdout}{result.stderr}"
+
+
+def test_validate_catches_an_unknown_argument(provider_mirror: Path | None, tmp_path: Path) -> None:
+    """The validate test can fail: an argument the provider's schema does not have is an error."""
+    root = tmp_path / "connectors"
+    shutil.copytree(ROOTS_DIR / "connectors", root)
+    (root / "zz_typo.tf").write_text(
+        'resource "aws_ecr_repository" "typo" {\n  name = "x"\n  force_destroyy = true\n}\n'
+    )
+    env = {**os.environ, "TF_DATA_DIR": str(tmp_path / "data")}
+    if provider_mirror is not None:
+        env["TF_CLI_CONFIG_FILE"] = str(write_cli_config(provider_mirror, tmp_path))
+    command = [sys.executable, "-m", "credex_orchestration.lib.terraform_cli", f"-chdir={root}"]
+    init = subprocess.run(
+        [*command, "init", "-backend=false", "-input=false"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert init.returncode == 0, init.stderr
+    result = subprocess.run(
+        [*command, "validate", "-no-color"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 1 and "force_destroyy" in result.stdout + result.stderr
 
 
 def test_user_data_renders_with_names_only(tmp_path: Path) -> None:
@@ -423,8 +502,9 @@ def test_user_data_renders_with_names_only(tmp_path: Path) -> None:
 
 
 _VAR_OR_LOCAL = re.compile(r"(?<![\w./-])(var|local)\.([a-z0-9_]+)")
-_RESOURCE_REF = re.compile(r"(?<![\w./-])((?:aws|random)_[a-z0-9_]+)\.([a-z0-9_]+)")
+_RESOURCE_REF = re.compile(r"(?<![\w./-])(aws_[a-z0-9_]+)\.([a-z0-9_]+)")
 _DATA_REF = re.compile(r"(?<![\w./-])data\.([a-z0-9_]+)\.([a-z0-9_]+)")
+_EPHEMERAL_REF = re.compile(r"(?<![\w./-])ephemeral\.([a-z0-9_]+)\.([a-z0-9_]+)")
 
 
 @pytest.mark.parametrize("component", COMPONENTS)
@@ -442,6 +522,7 @@ def test_references_resolve_within_the_root(component: str) -> None:
         "local": set(root.locals),
         "resource": {block.address for block in root.resources},
         "data": {block.address for block in root.blocks if block.kind == "data"},
+        "ephemeral": {block.address for block in root.blocks if block.kind == "ephemeral"},
     }
     problems = [f"{kind}.{name}" for kind, name in _VAR_OR_LOCAL.findall(text) if name not in declared[kind]]
     problems += [
@@ -453,5 +534,10 @@ def test_references_resolve_within_the_root(component: str) -> None:
         f"data.{type_}.{name}"
         for type_, name in _DATA_REF.findall(text)
         if f"data.{type_}.{name}" not in declared["data"]
+    ]
+    problems += [
+        f"ephemeral.{type_}.{name}"
+        for type_, name in _EPHEMERAL_REF.findall(text)
+        if f"ephemeral.{type_}.{name}" not in declared["ephemeral"]
     ]
     assert not problems, f"{component}: undeclared references {sorted(set(problems))}"

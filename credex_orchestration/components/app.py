@@ -37,7 +37,7 @@ READS_CONNECTORS = (
     "target_group_arn",
     "ecr_repository_url",
 )
-READS_DATABASES = ("neo4j_secret_arn",)
+READS_DATABASES = ("neo4j_secret_arn", "neo4j_secret_version_id")
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
 
 
@@ -83,6 +83,9 @@ def variables(
         "ecs_tasks_security_group_id": upstream["ecs_tasks_security_group_id"],
         "target_group_arn": upstream["target_group_arn"],
         "neo4j_secret_arn": db["neo4j_secret_arn"],
+        # A new current version of the Neo4j secret redeploys the service (the root's `triggers`).
+        "neo4j_secret_version_id": db["neo4j_secret_version_id"],
+        "alarm_subscriptions": list(environment.app.alarm_subscriptions),
     }
 
 

@@ -6,9 +6,14 @@ named ledgerspace/searchspace[_data_volume] (the fixture roots model them as `te
 
 The real root also sets `prevent_destroy` on them, so there Terraform's plan itself fails ("Instance cannot
 be destroyed"); `prevented_destroys` reads those addresses from the error so the same refusal is given.
+
+Not destructive but disruptive: an in-place update that EC2 applies only to a stopped instance (a new
+instance type or user data: the provider stops, modifies and starts it). `stopping_updates` names the
+instances a plan would stop, so the roll-out updates them one at a time (docs/decisions/0103).
 """
 
 import re
+from typing import Any
 
 from ..environments import Environment
 from ..lib.terraform import PlanSummary, TerraformError
@@ -53,6 +58,43 @@ def prevented_destroys(error: TerraformError) -> list[str]:
     if not error.problems and PREVENT_DESTROY_SUMMARY in str(error):
         details = [str(error)]
     return sorted({address for detail in details for address in _PREVENTED.findall(detail)})
+
+
+# aws_instance arguments EC2 changes only while the instance is stopped (provider 5.x stops, modifies, starts).
+STOPPING_ATTRIBUTES = (
+    "instance_type",
+    "user_data",
+    "user_data_base64",
+    "ebs_optimized",
+    "cpu_options",
+    "capacity_reservation_specification",
+)
+
+
+def _unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_unknown(item) for item in value)
+    return value is True
+
+
+def stopping_updates(plan_json: dict[str, Any]) -> list[str]:
+    """Instances a saved plan (`terraform show -json`) updates in place in a way that stops them."""
+    found = []
+    for change in plan_json.get("resource_changes", []):
+        diff = change.get("change", {})
+        if change.get("mode") != "managed" or diff.get("actions") != ["update"]:
+            continue
+        if not is_instance(change["address"]):
+            continue
+        before, after = diff.get("before") or {}, diff.get("after") or {}
+        unknown = diff.get("after_unknown") or {}
+        if any(
+            before.get(name) != after.get(name) or _unknown(unknown.get(name)) for name in STOPPING_ATTRIBUTES
+        ):
+            found.append(change["address"])
+    return sorted(found)
 
 
 def space_of(address: str) -> str | None:

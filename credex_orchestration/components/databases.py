@@ -26,6 +26,7 @@ OUTPUTS = (
     "ledgerspace_private_ip",
     "searchspace_private_ip",
     "neo4j_secret_arn",
+    "neo4j_secret_version_id",
     "neo4j_ami_id",
 )
 READS = ("vpc_id", "private_subnet_ids", "neo4j_security_group_id")

@@ -195,6 +195,7 @@ class TerraformWorkspace:
         env: Mapping[str, str] | None = None,
         log: LogFn | None = None,
         redactor: Redactor | None = None,
+        cli_config_file: Path | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.workspace = workspace
@@ -205,6 +206,9 @@ class TerraformWorkspace:
         self._extra_env = dict(env or {})
         self._log = log or (lambda line: None)
         self.redact = redactor or Redactor()
+        # A CLI configuration of the engine's own (the provider mirror, lib/terraform_providers.py); without
+        # one, the process's TF_CLI_CONFIG_FILE (if any) applies.
+        self.cli_config_file = Path(cli_config_file).resolve() if cli_config_file else None
         self._prepared = False
 
     # ----- process -------------------------------------------------------------------------------------
@@ -220,6 +224,8 @@ class TerraformWorkspace:
             TF_INPUT="0",
             CHECKPOINT_DISABLE="1",
         )
+        if self.cli_config_file:
+            env["TF_CLI_CONFIG_FILE"] = str(self.cli_config_file)
         env.update(self._extra_env)
         return env
 
@@ -314,6 +320,8 @@ class TerraformWorkspace:
 
     def _fingerprint(self, backend_text: str) -> str:
         digest = hashlib.sha256(backend_text.encode())
+        if self.cli_config_file and self.cli_config_file.exists():  # another mirror: install again
+            digest.update(self.cli_config_file.read_bytes())
         for path in sorted(self.root.glob("*.tf")) + sorted(self.root.glob(".terraform.lock.hcl")):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
@@ -499,6 +507,7 @@ class TerraformWorkspace:
             env=self._extra_env,
             log=self._log,
             redactor=self.redact,
+            cli_config_file=self.cli_config_file,
         )
 
 

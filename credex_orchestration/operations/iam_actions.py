@@ -44,6 +44,8 @@ _SECRETS = (
     "arn:aws:secretsmanager:*:*:secret:credex-core-*",
     "arn:aws:secretsmanager:*:*:secret:credex-neo4j-*",
 )
+# credex-core-alarms-<env> and its subscriptions (<topic arn>:<id>).
+_ALARM_TOPICS = ("arn:aws:sns:*:*:credex-core-alarms-*", "arn:aws:sns:*:*:credex-core-alarms-*:*")
 _ZONE = ("arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*")
 _SERVICE_ROLE_TYPES = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com")
 
@@ -280,6 +282,14 @@ TABLE: dict[str, Permissions] = {
         delete=("secretsmanager:UpdateSecretVersionStage",),
         resources=_SECRETS,
     ),
+    "data.aws_secretsmanager_secrets": Permissions(read=("secretsmanager:ListSecrets",)),
+    "data.aws_secretsmanager_secret_versions": Permissions(
+        read=("secretsmanager:ListSecretVersionIds",), resources=_SECRETS
+    ),
+    "ephemeral.aws_secretsmanager_secret_version": Permissions(
+        read=("secretsmanager:GetSecretValue",), resources=_SECRETS
+    ),
+    "ephemeral.aws_secretsmanager_random_password": Permissions(read=("secretsmanager:GetRandomPassword",)),
     "data.aws_secretsmanager_secret": Permissions(
         read=("secretsmanager:DescribeSecret",), resources=_SECRETS
     ),
@@ -372,6 +382,20 @@ TABLE: dict[str, Permissions] = {
         delete=("cloudwatch:DeleteAlarms",),
         resources=("arn:aws:cloudwatch:*:*:alarm:credex-*",),
     ),
+    "aws_sns_topic": Permissions(
+        create=("sns:CreateTopic", "sns:TagResource", "sns:SetTopicAttributes"),
+        read=("sns:GetTopicAttributes", "sns:ListTagsForResource"),
+        update=("sns:SetTopicAttributes", "sns:TagResource", "sns:UntagResource"),
+        delete=("sns:DeleteTopic",),
+        resources=_ALARM_TOPICS,
+    ),
+    "aws_sns_topic_subscription": Permissions(
+        create=("sns:Subscribe",),
+        read=("sns:GetSubscriptionAttributes",),
+        update=("sns:SetSubscriptionAttributes",),
+        delete=("sns:Unsubscribe",),
+        resources=_ALARM_TOPICS,
+    ),
     # ----- provider-local -----
     "random_password": NO_PERMISSIONS,
     "random_id": NO_PERMISSIONS,
@@ -392,6 +416,8 @@ UNSCOPED = {
     "logs:DescribeLogGroups",
     "cloudwatch:DescribeAlarms",
     "ecr:DescribeRepositories",
+    "secretsmanager:ListSecrets",
+    "secretsmanager:GetRandomPassword",
 }
 
 # Services whose roles the deploy passes (iam:PassRole is limited to these), and the roles it may pass.

@@ -30,7 +30,7 @@ class PolicyTableError(RuntimeError):
 
 @dataclass(frozen=True)
 class UsedType:
-    type: str  # `aws_vpc`, or `data.aws_ami` for data sources
+    type: str  # `aws_vpc`, `data.aws_ami` for data sources, `ephemeral.<type>` for ephemeral resources
     file: str
 
 
@@ -61,6 +61,8 @@ def used_types(root: Path, _seen: set[Path] | None = None) -> list[UsedType]:
             found.append(UsedType(type_name, str(path)))
         for type_name, _ in _blocks(parsed, "data"):
             found.append(UsedType(f"data.{type_name}", str(path)))
+        for type_name, _ in _blocks(parsed, "ephemeral"):  # opened on every plan and apply: they call AWS too
+            found.append(UsedType(f"ephemeral.{type_name}", str(path)))
         for entry in parsed.get("module", []):
             for body in entry.values():
                 source = _unquote(str(body.get("source", "")))

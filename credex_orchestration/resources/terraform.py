@@ -11,6 +11,7 @@ from .. import naming
 from ..environments import COMPONENTS, PROJECT_ROOT, Environment
 from ..lib.redact import Redactor
 from ..lib.terraform import Backend, LogFn, TerraformWorkspace
+from ..lib.terraform_providers import AUTO, find_mirror, write_cli_config
 
 
 class UnknownComponentError(ValueError):
@@ -32,6 +33,13 @@ class TerraformResource(ConfigurableResource):
     s3_endpoint_url: str | None = Field(
         default=None, description="S3 endpoint of the state backend (moto in tests); AWS when unset."
     )
+    provider_mirror: str = Field(
+        default=AUTO,
+        description=(
+            "Filesystem mirror of the Terraform providers: 'auto' (CREDEX_TF_PROVIDER_MIRROR, else "
+            "/opt/tf-plugins when it holds providers, else the registry), a directory, or '' for the registry."
+        ),
+    )
 
     def _path(self, value: str) -> Path:
         path = Path(value).expanduser()
@@ -45,6 +53,11 @@ class TerraformResource(ConfigurableResource):
         if component not in COMPONENTS:
             raise UnknownComponentError(f"unknown component {component!r} (one of: {', '.join(COMPONENTS)})")
         return self._path(self.roots_dir) / component
+
+    def cli_config_file(self) -> Path | None:
+        """The engine's CLI configuration installing providers from the mirror; None: the registry."""
+        mirror = find_mirror(self.provider_mirror)
+        return write_cli_config(mirror, self.work_path) if mirror else None
 
     def backend(self, environment: Environment) -> Backend:
         state = environment.state
@@ -93,6 +106,7 @@ class TerraformResource(ConfigurableResource):
             env=env,
             log=log,
             redactor=redactor,
+            cli_config_file=self.cli_config_file(),
         )
 
     def plan_path(self, environment: Environment, component: str, run_id: str, kind: str = "deploy") -> Path:

@@ -25,5 +25,6 @@ locals {
     cpu_alarm           = "credex-core-cpu-high-${local.slug}"
     memory_alarm        = "credex-core-memory-high-${local.slug}"
     running_tasks_alarm = "credex-core-running-tasks-low-${local.slug}"
+    alarm_topic         = "credex-core-alarms-${local.slug}"
   }
 }

@@ -39,3 +39,8 @@ output "execution_role_arn" {
   description = "ECS execution role."
   value       = aws_iam_role.execution.arn
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm of the environment notifies (alarm and OK)."
+  value       = aws_sns_topic.alarms.arn
+}

@@ -33,6 +33,15 @@ resource "aws_ecs_service" "app" {
   propagate_tags                     = "SERVICE"
   wait_for_steady_state              = false
 
+  # Tasks read both secrets when they start, so a new value reaches them only through new tasks: a new
+  # current version of either secret (Terraform's write of new Neo4j addresses, an operator's
+  # put-secret-value) redeploys the service. force_new_deployment makes the trigger's update a deployment.
+  force_new_deployment = true
+  triggers = {
+    neo4j_secret_version = var.neo4j_secret_version_id
+    app_secret_version   = coalesce(local.app_secret_current_version, aws_secretsmanager_secret_version.app.version_id)
+  }
+
   deployment_circuit_breaker {
     enable   = true
     rollback = true

@@ -32,6 +32,9 @@ resource "aws_ecs_task_definition" "app" {
   execution_role_arn       = local.task_definition.executionRoleArn
   task_role_arn            = local.task_definition.taskRoleArn
   container_definitions    = jsonencode(local.task_definition.containerDefinitions)
+  # A new image tag replaces the resource; the old revision stays ACTIVE (not deregistered), because the
+  # rollback points the service back at it and ECS refuses an INACTIVE revision (decision 0102).
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = local.task_definition.runtimePlatform.operatingSystemFamily

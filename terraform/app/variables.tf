@@ -91,6 +91,22 @@ variable "neo4j_secret_arn" {
   description = "Neo4j credentials secret (databases output neo4j_secret_arn), read through valueFrom."
 }
 
+variable "neo4j_secret_version_id" {
+  type        = string
+  description = "Current version of the Neo4j secret (databases output neo4j_secret_version_id); a new one redeploys the service."
+}
+
+variable "alarm_subscriptions" {
+  type        = list(string)
+  description = "Endpoints the alarm topic notifies: mailto:<address> (email) or https://<url>; empty: the topic has no subscriber."
+  default     = []
+
+  validation {
+    condition     = alltrue([for endpoint in var.alarm_subscriptions : can(regex("^(mailto:[^@\\s]+@[^@\\s]+|https://\\S+)$", endpoint))])
+    error_message = "alarm_subscriptions entries must be mailto:<address> or https://<url>."
+  }
+}
+
 variable "cpu_alarm_threshold" {
   type        = number
   description = "Average service CPU utilisation (%) above which the CPU alarm fires."
@@ -111,6 +127,6 @@ variable "alarm_evaluation_periods" {
 
 variable "alarm_actions" {
   type        = list(string)
-  description = "SNS topic ARNs notified when an alarm fires or recovers."
+  description = "Further SNS topic ARNs notified when an alarm fires or recovers (the environment's own topic always is)."
   default     = []
 }

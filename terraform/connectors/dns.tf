@@ -43,10 +43,13 @@ resource "aws_acm_certificate_validation" "main" {
   validation_record_fqdns = [for record in aws_route53_record.validation : record.fqdn]
 }
 
+# The old system left an A record for the domain in the zone: CREATE would fail on it ("already exists"), so
+# the alias is written with UPSERT and takes the name over (a CNAME of the same name still fails: delete it).
 resource "aws_route53_record" "app" {
-  zone_id = data.aws_route53_zone.main.zone_id
-  name    = var.domain
-  type    = "A"
+  zone_id         = data.aws_route53_zone.main.zone_id
+  name            = var.domain
+  type            = "A"
+  allow_overwrite = true
 
   alias {
     name                   = aws_lb.main.dns_name

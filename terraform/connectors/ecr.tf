@@ -15,6 +15,11 @@ resource "aws_ecr_repository" "app" {
   tags = merge(local.common_tags, { Name = local.names.ecr_repository })
 }
 
+# Expiry never reaches the image a rollback needs: the verification step tags the image of a revision that
+# passed every blocking check `verified-<git sha>` (credex_orchestration/lib/ecr.py). ECR evaluates rules in
+# priority order and an image matched by a rule's tag selection is never expired by a lower-priority rule,
+# so verified images leave only through rule 1 (beyond the newest `ecr_keep_verified_images` of them), never
+# through the "keep the last N" rule 3 (docs/decisions/0104-ecr-verified-images.md).
 resource "aws_ecr_lifecycle_policy" "app" {
   repository = aws_ecr_repository.app.name
 
@@ -22,6 +27,17 @@ resource "aws_ecr_lifecycle_policy" "app" {
     rules = [
       {
         rulePriority = 1
+        description  = "Keep the newest ${var.ecr_keep_verified_images} verified images (rollback targets)"
+        selection = {
+          tagStatus     = "tagged"
+          tagPrefixList = [var.ecr_verified_tag_prefix]
+          countType     = "imageCountMoreThan"
+          countNumber   = var.ecr_keep_verified_images
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
         description  = "Expire untagged images after 7 days"
         selection = {
           tagStatus   = "untagged"
@@ -32,7 +48,7 @@ resource "aws_ecr_lifecycle_policy" "app" {
         action = { type = "expire" }
       },
       {
-        rulePriority = 2
+        rulePriority = 3
         description  = "Keep the last ${var.ecr_keep_images} images"
         selection = {
           tagStatus   = "any"

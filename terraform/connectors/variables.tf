@@ -65,6 +65,23 @@ variable "ecr_keep_images" {
   }
 }
 
+variable "ecr_keep_verified_images" {
+  type        = number
+  description = "How many images tagged with ecr_verified_tag_prefix (revisions that passed verification) the lifecycle policy keeps."
+  default     = 10
+
+  validation {
+    condition     = var.ecr_keep_verified_images >= 1
+    error_message = "ecr_keep_verified_images must be at least 1: the last verified image is the rollback target."
+  }
+}
+
+variable "ecr_verified_tag_prefix" {
+  type        = string
+  description = "Tag prefix of images whose revision passed verification (credex_orchestration.lib.ecr.VERIFIED_PREFIX)."
+  default     = "verified-"
+}
+
 variable "tls_policy" {
   type        = string
   description = "TLS policy of the HTTPS listener."

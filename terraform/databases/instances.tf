@@ -36,7 +36,8 @@ resource "aws_ebs_volume" "ledgerspace_data" {
   encrypted         = true
   final_snapshot    = true
 
-  tags = merge(local.common_tags, { Name = local.names.ledgerspace_data_volume, Neo4jSpace = "ledgerspace" })
+  # Role is how backups and the roll-out find the volume (credex_orchestration/databases/volumes.py).
+  tags = merge(local.common_tags, { Name = local.names.ledgerspace_data_volume, Neo4jSpace = "ledgerspace", Role = "LedgerSpace" })
 
   lifecycle {
     prevent_destroy = true
@@ -52,7 +53,7 @@ resource "aws_ebs_volume" "searchspace_data" {
   encrypted         = true
   final_snapshot    = true
 
-  tags = merge(local.common_tags, { Name = local.names.searchspace_data_volume, Neo4jSpace = "searchspace" })
+  tags = merge(local.common_tags, { Name = local.names.searchspace_data_volume, Neo4jSpace = "searchspace", Role = "SearchSpace" })
 
   lifecycle {
     prevent_destroy = true
@@ -60,17 +61,19 @@ resource "aws_ebs_volume" "searchspace_data" {
 }
 
 resource "aws_instance" "ledgerspace" {
-  ami                     = var.ami_id
-  instance_type           = var.instance_type
-  subnet_id               = var.private_subnet_ids[0]
-  vpc_security_group_ids  = [var.neo4j_security_group_id]
-  iam_instance_profile    = aws_iam_instance_profile.neo4j.name
-  user_data               = local.user_data["ledgerspace"]
+  ami                    = var.ami_id
+  instance_type          = var.instance_type
+  subnet_id              = var.private_subnet_ids[0]
+  vpc_security_group_ids = [var.neo4j_security_group_id]
+  iam_instance_profile   = aws_iam_instance_profile.neo4j.name
+  user_data              = local.user_data["ledgerspace"]
+  # A user_data change is an in-place update (stop, modify, start), never a replacement; the roll-out does
+  # such updates one instance at a time (docs/decisions/0103-neo4j-instance-changes-on-5-100.md).
+  user_data_replace_on_change = false
+  # Termination protection guards the console and API; a guarded replacement lifts it for that one
+  # instance first (replace_override.py, decision 0103).
   disable_api_termination = true
-  # Termination protection guards the console and API; Terraform may lift it only when a plan destroys the
-  # instance, which prevent_destroy refuses except in a guarded, one-instance replacement (decision 0080).
-  force_destroy = true
-  monitoring    = true
+  monitoring              = true
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -94,17 +97,19 @@ resource "aws_instance" "ledgerspace" {
 }
 
 resource "aws_instance" "searchspace" {
-  ami                     = var.ami_id
-  instance_type           = var.instance_type
-  subnet_id               = var.private_subnet_ids[1]
-  vpc_security_group_ids  = [var.neo4j_security_group_id]
-  iam_instance_profile    = aws_iam_instance_profile.neo4j.name
-  user_data               = local.user_data["searchspace"]
+  ami                    = var.ami_id
+  instance_type          = var.instance_type
+  subnet_id              = var.private_subnet_ids[1]
+  vpc_security_group_ids = [var.neo4j_security_group_id]
+  iam_instance_profile   = aws_iam_instance_profile.neo4j.name
+  user_data              = local.user_data["searchspace"]
+  # A user_data change is an in-place update (stop, modify, start), never a replacement; the roll-out does
+  # such updates one instance at a time (docs/decisions/0103-neo4j-instance-changes-on-5-100.md).
+  user_data_replace_on_change = false
+  # Termination protection guards the console and API; a guarded replacement lifts it for that one
+  # instance first (replace_override.py, decision 0103).
   disable_api_termination = true
-  # Termination protection guards the console and API; Terraform may lift it only when a plan destroys the
-  # instance, which prevent_destroy refuses except in a guarded, one-instance replacement (decision 0080).
-  force_destroy = true
-  monitoring    = true
+  monitoring              = true
 
   metadata_options {
     http_endpoint               = "enabled"

@@ -25,6 +25,14 @@ output "neo4j_secret_arn" {
   value       = aws_secretsmanager_secret.neo4j.arn
 }
 
+output "neo4j_secret_version_id" {
+  description = "Current version of the Neo4j secret; the app redeploys when it changes (new addresses or passwords)."
+  value = one([
+    for version in data.aws_secretsmanager_secret_versions.neo4j_written.versions :
+    version.version_id if contains(version.version_stages, "AWSCURRENT")
+  ])
+}
+
 output "neo4j_ami_id" {
   description = "AMI the instances run."
   value       = var.ami_id

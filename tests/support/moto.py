@@ -23,7 +23,10 @@ class MotoServer:
     Pass e.g. {"MOTO_ECS_SERVICE_RUNNING": "1"} so ECS services report running tasks.
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, env: Mapping[str, str] | None = None, module: str = "moto.server") -> None:
+        self.module = (
+            module  # another entry point that starts moto's server (tests/support/rehearsal_moto.py)
+        )
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false", **(env or {})}
@@ -31,7 +34,7 @@ class MotoServer:
 
     def start(self) -> MotoServer:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", self.module, "-H", "127.0.0.1", "-p", str(self.port)],
             env=self._env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -30,8 +30,8 @@ UNTAGGABLE = frozenset(
         "aws_secretsmanager_secret_version",
         "aws_iam_role_policy",
         "aws_iam_role_policy_attachment",
-        "random_password",
         "terraform_data",
+        "aws_sns_topic_subscription",
     }
 )
 SENSITIVE_PORTS = (22, 7474, 7687)
@@ -40,7 +40,7 @@ WORLD = ("0.0.0.0/0", "::/0")
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # resource or data
+    kind: str  # resource, data or ephemeral
     type: str
     name: str
     body: dict[str, Any]
@@ -48,7 +48,7 @@ class Block:
 
     @property
     def address(self) -> str:
-        prefix = "data." if self.kind == "data" else ""
+        prefix = f"{self.kind}." if self.kind in ("data", "ephemeral") else ""
         return f"{prefix}{self.type}.{self.name}"
 
 
@@ -84,7 +84,7 @@ def load_root(path: Path) -> Root:
     root = Root(path)
     for file in sorted(path.glob("*.tf")):
         parsed = load_file(file)
-        for kind in ("resource", "data"):
+        for kind in ("resource", "data", "ephemeral"):
             for entry in parsed.get(kind, []):
                 for type_, named in entry.items():
                     for name, body in named.items():

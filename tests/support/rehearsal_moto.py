@@ -1,0 +1,132 @@
+"""moto's server for the rehearsal, with the few places where moto 5.2.1 departs from AWS brought back to AWS.
+
+Run as `python -m tests.support.rehearsal_moto -H 127.0.0.1 -p PORT` (tests/support/rehearsal.py does). Each
+patch below restores one documented AWS behaviour the real Terraform roots meet, and nothing wider; without
+them a no-op plan of the real roots shows changes AWS would never show, or an apply succeeds where AWS fails:
+
+- EC2 DescribeSecurityGroupRules: a rule that references another security group loses its `Description`
+  (moto keeps it in the group pair but reads it from the CIDR range only). AWS returns it; without the
+  patch every such rule of the connectors root plans "update in place" forever.
+- EC2 RunInstances: `DisableApiTermination` is ignored, so every instance starts unprotected and the
+  databases root plans "update in place" forever. AWS starts it protected (and then refuses
+  TerminateInstances until the protection is lifted, which moto does enforce).
+- EC2 MonitorInstances / UnmonitorInstances: not implemented (HTTP 500), so the provider retries creating
+  an instance with `monitoring = true` until its timeout. AWS turns detailed monitoring on or off and
+  answers with the instances' new monitoring state; the patch does exactly that.
+- ECS CreateService: `healthCheckGracePeriodSeconds`, `enableECSManagedTags` and
+  `availabilityZoneRebalancing` are dropped (UpdateService keeps them), so the app root plans "update in
+  place" forever. AWS stores and describes them.
+- Route53 ChangeResourceRecordSets: `CREATE` of a record set whose name, type and set identifier already
+  exist is accepted (moto only refuses a byte-identical repeat). AWS refuses it with InvalidChangeBatch
+  "Tried to create resource record set ... but it already exists"; the connectors root must survive the
+  record the old system left for the domain (allow_overwrite, an UPSERT), and the rehearsal shows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _security_group_rule_description() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment]
+
+
+def _route53_create_refuses_existing() -> None:
+    from moto.route53.exceptions import ResourceRecordAlreadyExists
+    from moto.route53.models import FakeZone, RecordSet
+
+    original = FakeZone.add_rrset
+
+    def add_rrset(self: FakeZone, record_set: dict[str, Any]) -> RecordSet:
+        new = RecordSet(record_set)
+        for existing in self.rrsets:
+            if (existing.name.lower(), existing.type, existing.set_identifier) == (
+                new.name.lower(),
+                new.type,
+                new.set_identifier,
+            ):
+                raise ResourceRecordAlreadyExists(name=new.name, _type=new.type)
+        return original(self, record_set)
+
+    FakeZone.add_rrset = add_rrset  # type: ignore[method-assign]
+
+
+def _ec2_run_instances_termination_protection() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.instances import InstanceResponse
+
+    original = InstanceResponse.run_instances
+
+    def run_instances(self: InstanceResponse) -> ActionResult:
+        protected = bool(self._get_param("DisableApiTermination"))
+        result = original(self)
+        for instance in result.result.instances if protected else ():
+            instance.disable_api_termination = True
+        return result
+
+    InstanceResponse.run_instances = run_instances  # type: ignore[method-assign]
+
+
+def _ecs_create_service_settings() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+    kept = {
+        "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+        "enableECSManagedTags": "enable_ecs_managed_tags",
+        "availabilityZoneRebalancing": "availability_zone_rebalancing",
+    }
+
+    def create_service(self: EC2ContainerServiceResponse) -> ActionResult:
+        result = original(self)
+        service = result.result["service"]
+        for parameter, attribute in kept.items():
+            value = self._get_param(parameter)
+            if value is not None:
+                setattr(service, attribute, value)
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
+
+
+def _ec2_monitoring() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.monitoring import Monitoring
+
+    def answer(self: Monitoring, state: str) -> ActionResult:
+        self.error_on_dryrun()
+        changed = []
+        for instance in self.ec2_backend.get_multi_instances_by_id(self._get_param("InstanceIds", [])):
+            instance.monitoring_state = state
+            changed.append({"InstanceId": instance.id, "Monitoring": {"State": state}})
+        return ActionResult({"InstanceMonitorings": changed})
+
+    Monitoring.monitor_instances = lambda self: answer(self, "enabled")  # type: ignore[method-assign]
+    Monitoring.unmonitor_instances = lambda self: answer(self, "disabled")  # type: ignore[method-assign]
+
+
+PATCHES = (
+    _security_group_rule_description,
+    _ec2_run_instances_termination_protection,
+    _ec2_monitoring,
+    _ecs_create_service_settings,
+    _route53_create_refuses_existing,
+)
+
+
+def main() -> None:
+    for patch in PATCHES:
+        patch()
+    from moto.server import main as moto_main
+
+    moto_main()
+
+
+if __name__ == "__main__":
+    main()
