@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 from ..environments import Environment
 from ..lib.terraform import Output
 from ..resources import AwsResource, TerraformResource
+from ..triggers.code_versions import code_version
 from ..triggers.production_guard import guard_deploy
 from . import connectors, databases
 from .config import AppDeployConfig
@@ -97,6 +98,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "ecs"},
         tags={"credex/component": "app"},
+        code_version=code_version(environment, "app"),
         description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
     )
     def app(

@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
+from ..triggers.code_versions import code_version
 from ..triggers.production_guard import guard_deploy
 from .config import DeployConfig
 from .terraform_step import deploy_component
@@ -44,6 +45,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws"},
         tags={"credex/component": "connectors"},
+        code_version=code_version(environment, "connectors"),
         description=f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
     )
     def connectors(

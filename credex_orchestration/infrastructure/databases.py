@@ -17,6 +17,7 @@ from ..databases.rollout import deploy_databases
 from ..environments import Environment
 from ..images.neo4j_ami import SMOKE_CHECK
 from ..resources import AwsResource, TerraformResource
+from ..triggers.code_versions import code_version
 from ..triggers.production_guard import guard_deploy
 from . import connectors
 from .config import DatabasesDeployConfig
@@ -88,6 +89,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
         tags={"credex/component": "databases"},
+        code_version=code_version(environment, "databases"),
         description=f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}.",
     )
     def databases(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dagster import AssetExecutionContext
 
 from ..environments import Environment
+from .promotion import check_promotion
 
 TRIGGER_TAG = "credex/trigger"
 BRANCH_TAG = "credex/branch"
@@ -50,3 +51,4 @@ def check_deploy_allowed(
 def guard_deploy(context: AssetExecutionContext, environment: Environment, component: str, config) -> None:
     """The one-line call at the top of each component asset."""
     check_deploy_allowed(environment, component, context.run.tags, getattr(config, "confirm_environment", ""))
+    check_promotion(context, environment, component, config)
