@@ -19,4 +19,10 @@ __all__ = ["PACKAGES", "VERSION", "RepositoryError", "available_versions"]
 
 def available_versions(repository_url: str, package: str, timeout: float = 30) -> set[str]:
     """Versions (rpm `ver`, without epoch or release) of `package` in the repository at `repository_url`."""
-    return {str(version) for version in repository_versions(repository_url, timeout).get(package, [])}
+    try:
+        versions = repository_versions(repository_url, timeout)
+    except RepositoryError as error:
+        raise RepositoryError(
+            f"cannot read the Neo4j package repository index at {repository_url}: {error}"
+        ) from None
+    return {str(version) for version in versions.get(package, [])}
