@@ -301,3 +301,48 @@ def test_automatic_deploys_wait_out_the_dco_quiet_window(tmp_path, aws_endpoint)
             now=datetime(2026, 11, 21, 0, 0, tzinfo=UTC),
         )
         assert "quiet window" not in str(dev)
+
+
+def test_supersession_cancels_only_queued_sensor_requests_and_keeps_their_components(
+    environments, terraform
+) -> None:
+    from dagster import RunRequest
+
+    from credex_orchestration.triggers.supersede import supersede
+
+    staging = environments["staging"]
+    defs = build_definitions(environments, resources={"terraform": terraform})
+    with queued_instance() as instance:
+        daemon = SensorDaemon(instance, defs, "branch_push_staging", {})
+
+        def queue(trigger: str | None, components: list[str]):
+            tags = {"credex/environment": "staging", **({"credex/trigger": trigger} if trigger else {})}
+            return daemon.submit(
+                RunRequest(
+                    job_name="deploy_staging",
+                    asset_selection=[AssetKey(["staging", c]) for c in components],
+                    run_config=deploy_run_config(staging, components),
+                    tags=tags,
+                )
+            )
+
+        by_code_version = queue("code-version", ["connectors", "databases", "app"])
+        by_push = queue("branch-push", ["app"])
+        by_hand = queue(None, ["databases"])
+        superseded = supersede(instance, staging)
+        assert sorted(superseded.run_ids) == sorted([by_code_version.run_id, by_push.run_id])
+        assert superseded.components == {"connectors", "databases", "app"}
+        status = {
+            run.run_id: instance.get_run_by_id(run.run_id).status
+            for run in (by_code_version, by_push, by_hand)
+        }
+        assert status == {
+            by_code_version.run_id: DagsterRunStatus.CANCELED,
+            by_push.run_id: DagsterRunStatus.CANCELED,
+            by_hand.run_id: DagsterRunStatus.QUEUED,  # a person's request is never superseded
+        }
+        # A run the queue already started is not touched.
+        started = daemon.launch(by_hand)
+        assert (
+            supersede(instance, staging).run_ids == [] and instance.get_run_by_id(started.run_id) is not None
+        )
