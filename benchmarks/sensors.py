@@ -22,6 +22,8 @@ from typing import Any
 from dagster import DagsterInstance, build_sensor_context
 
 from credex_orchestration.environments import load_environments
+from credex_orchestration.images.settings import Neo4jImagesResource
+from credex_orchestration.notifications.slack import SlackNotifier
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers import branch_push, neo4j_release, resources
 
@@ -29,10 +31,14 @@ from .measure import figure, ok
 from .world import World
 
 REMOTE_COMMANDS = ("ls-remote", "fetch", "clone", "pull")
-PACKAGES = "".join(
-    f"Package: {name}\nVersion: 1:{version}\nArchitecture: all\n\n"
-    for name in ("neo4j", "neo4j-enterprise")
-    for version in ("5.26.10", "5.26.12", "2025.01.0")
+PACKAGES = (
+    '<metadata xmlns="http://linux.duke.edu/metadata/common" packages="6">'
+    + "".join(
+        f'<package type="rpm"><name>{name}</name><version epoch="0" ver="{version}" rel="1"/></package>'
+        for name in ("neo4j", "neo4j-enterprise")
+        for version in ("5.26.10", "5.26.12", "2025.01.0")
+    )
+    + "</metadata>"
 )
 
 
@@ -87,7 +93,9 @@ def branch_tick(world: World, repeats: int) -> dict[str, Any]:
 
             def tick(cursor: str | None):
                 context = build_sensor_context(
-                    instance=instance, cursor=cursor, resources={"credex_core": repository, "aws": aws}
+                    instance=instance,
+                    cursor=cursor,
+                    resources={"credex_core": repository, "aws": aws, "slack": SlackNotifier()},
                 )
                 result = sensor(context)
                 return getattr(result, "cursor", None) or context.cursor
@@ -117,10 +125,18 @@ def branch_tick(world: World, repeats: int) -> dict[str, Any]:
 
 # ----- HTTP -------------------------------------------------------------------------------------------------
 class _IndexServer(ThreadingHTTPServer):
-    """Serves one `Packages` body with an ETag and Last-Modified; counts requests and body bytes sent."""
+    """An RPM repository's metadata: `repodata/repomd.xml` (ETag, Last-Modified) naming one primary index;
+    counts requests and body bytes sent."""
 
-    def __init__(self, body: str) -> None:
-        self.body = body.encode()
+    def __init__(self, primary: str) -> None:
+        self.primary = primary.encode()
+        checksum = hashlib.sha256(self.primary).hexdigest()
+        self.primary_path = f"/stable/repodata/{checksum}-primary.xml"
+        self.body = (
+            '<repomd xmlns="http://linux.duke.edu/metadata/repo"><data type="primary">'
+            f'<checksum type="sha256">{checksum}</checksum><location href="repodata/{checksum}-primary.xml"/>'
+            "</data></repomd>"
+        ).encode()
         self.etag = '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
         self.last_modified = "Sat, 01 Nov 2026 00:00:00 GMT"
         self.requests = 0
@@ -129,7 +145,7 @@ class _IndexServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/dists/stable/5/binary-amd64/Packages"
+        return f"http://127.0.0.1:{self.server_address[1]}/stable"
 
 
 class _IndexHandler(BaseHTTPRequestHandler):
@@ -137,6 +153,13 @@ class _IndexHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self.server.requests += 1
+        if self.path == self.server.primary_path:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.server.primary)))
+            self.end_headers()
+            self.wfile.write(self.server.primary)
+            self.server.body_bytes += len(self.server.primary)
+            return
         if self.headers.get("If-None-Match") == self.server.etag:
             self.send_response(304)
             self.send_header("ETag", self.server.etag)
@@ -166,7 +189,12 @@ def release_tick(world: World, repeats: int) -> dict[str, Any]:
 
             def tick(cursor: str | None):
                 context = build_sensor_context(
-                    instance=instance, cursor=cursor, resources={"neo4j_packages": index}
+                    instance=instance,
+                    cursor=cursor,
+                    resources={
+                        "neo4j_packages": index,
+                        "neo4j_images": Neo4jImagesResource(repository_url=server.url),
+                    },
                 )
                 result = sensor(context)
                 return getattr(result, "cursor", None) or context.cursor

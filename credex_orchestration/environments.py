@@ -234,6 +234,13 @@ class Environment(_Model):
             "replacing its databases and deleting its orphans need the same confirmation."
         ),
     )
+    promote_from: str | None = Field(
+        None,
+        description=(
+            "Environment whose verified deploys this one promotes: an image or Terraform root deploys here "
+            "only after it passed that environment's checks (docs/decisions/0122-promotion.md)."
+        ),
+    )
     aws: AwsSettings = AwsSettings()
     state: StateSettings
     network: NetworkSettings
@@ -338,7 +345,7 @@ def parse_environments(raw: object, source: Path) -> Environments:
 
 def _cross_checks(entries: dict[str, Environment], source: Path) -> list[str]:
     """Settings that must differ between environments (shared accounts rely on it)."""
-    problems = []
+    problems = _promotion_checks(entries, source)
     for field, value_of in (
         ("branch", lambda env: env.branch),
         ("network.vpc_cidr", lambda env: env.network.vpc_cidr),
@@ -356,6 +363,28 @@ def _cross_checks(entries: dict[str, Environment], source: Path) -> list[str]:
                     f" environment {seen[value]!r}"
                 )
             seen[value] = env.name
+    return problems
+
+
+def _promotion_checks(entries: dict[str, Environment], source: Path) -> list[str]:
+    """`promote_from` names another environment, without cycles."""
+    problems = []
+    for env in entries.values():
+        origin = env.promote_from
+        if origin is None:
+            continue
+        where = f"{source}: environment {env.name!r}, field 'promote_from'"
+        if origin == env.name:
+            problems.append(f"{where}: an environment cannot promote from itself")
+        elif origin not in entries:
+            problems.append(f"{where}: unknown environment {origin!r} (defined: {', '.join(entries)})")
+        else:
+            chain, current = [env.name], origin
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = entries[current].promote_from if current in entries else None
+            if current is not None:
+                problems.append(f"{where}: promotion cycle {' -> '.join([*chain, current])}")
     return problems
 
 

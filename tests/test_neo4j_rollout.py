@@ -75,6 +75,10 @@ def dagster(envs, terraform, aws_endpoint):
             components = ("connectors", "databases")
             config = deploy_run_config(env, components, **kwargs)
             config["ops"][f"{env.name}__databases"]["config"]["allow_database_replacement"] = allow
+            for op in (
+                config["ops"].values() if env.promote_from else ()
+            ):  # promotion: tests/test_promotion.py
+                op["config"]["override_promotion"] = "roll-out test"
             return defs.resolve_implicit_global_asset_job_def().execute_in_process(
                 run_config=config,
                 instance=instance,

@@ -10,11 +10,12 @@ import json
 
 import boto3
 import pytest
-from dagster import AssetKey, DagsterInstance, SensorResult, build_sensor_context
+from dagster import DagsterInstance, SensorResult, build_sensor_context
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.deploy.guards import DeployRefused, check_deploy_allowed
+from credex_orchestration.notifications.slack import SlackNotifier
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers.branch_push import build_sensor
 from credex_orchestration.triggers.resources import CredexCoreRepository
@@ -79,9 +80,11 @@ def deploy(environments, terraform, tmp_path, aws_endpoint):
             return sha
 
         def tick(self):
-            sensor = build_sensor(environments["production"])
+            sensor = build_sensor(environments["production"], environments)
             with build_sensor_context(
-                instance=instance, resources={"credex_core": repository, "aws": aws}, sensor_name=sensor.name
+                instance=instance,
+                resources={"credex_core": repository, "aws": aws, "slack": SlackNotifier()},
+                sensor_name=sensor.name,
             ) as context:
                 return sensor(context)
 
@@ -108,29 +111,27 @@ def test_production_is_refused_before_terraform_runs_and_sensor_requests_deploy(
     assert "must come from branch 'prod', not 'stage'" in step_failure(forged, "production__connectors")
     assert not data_dir.exists()
 
+    # Confirmed, but nothing of it ever passed staging: the promotion check refuses it, before Terraform.
+    unverified = deploy.run(deploy_run_config(production, git_sha=initial, confirm_environment="production"))
+    assert "never deployed cleanly in staging" in step_failure(unverified, "production__connectors")
+    assert not data_dir.exists()
+
     # Production is always verified; the fixture roots have no ECS service behind them, so the app's checks
     # fail after the components deployed. What matters here is that the guard let the components run.
     components = {"production/connectors", "production/databases", "production/app"}
-    manual = deploy.run(deploy_run_config(production, git_sha=initial, confirm_environment="production"))
+    config = deploy_run_config(production, git_sha=initial, confirm_environment="production")
+    for op in config["ops"].values():
+        op["config"]["override_promotion"] = "first deploy of production"
+    manual = deploy.run(config)
     assert components <= materialized(manual)
     assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == initial
 
-    # First tick of a new sensor: the last deploy is the app's image tag: only the app is affected.
-    app_change = deploy.push({"src/index.ts": "2\n", "docs/a.md": "b\n"})
+    # A push to prod whose tree staging never verified: the sensor holds it (tests/test_promotion.py
+    # follows a verified one through).
+    deploy.push({"src/index.ts": "2\n", "docs/a.md": "b\n"})
     result = deploy.tick()
-    assert isinstance(result, SensorResult)
-    (request,) = result.run_requests
-    assert request.asset_selection == [AssetKey(["production", "app"])]
-    executed = deploy.run(request.run_config, tags=request.tags, asset_selection=request.asset_selection)
-    assert "production/app" in materialized(executed)
-    assert executed.dagster_run.tags["credex/sha"] == app_change
-    assert latest_metadata(deploy.instance, "production", "app")["outputs"]["image_tag"] == app_change
-
-    # Again a sensor without a cursor: the successful run's SHA tag is the base of the diff.
-    db_change = deploy.push({"terraform/databases/main.tf": "# gp3\n"})
-    (request,) = deploy.tick().run_requests
-    assert request.asset_selection == [AssetKey(["production", "databases"]), AssetKey(["production", "app"])]
-    assert request.run_key == f"production:{db_change}"
+    assert isinstance(result, SensorResult) and not result.run_requests
+    assert "never passed staging's blocking checks" in result.skip_reason.skip_message
 
 
 def test_guard_rules_without_a_run(environments) -> None:

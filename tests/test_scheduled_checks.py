@@ -15,7 +15,7 @@ from credex_orchestration.environments import Environments
 from credex_orchestration.resources import AwsResource
 from credex_orchestration.triggers.resources import Neo4jPackageIndex
 
-from .support.package_server import PackageServer, packages_index
+from .support.package_server import RpmRepositoryServer
 
 
 def evaluations(result, check_name: str) -> dict[str, object]:
@@ -58,7 +58,7 @@ def staging(environments, terraform, aws_endpoint):
 def test_freshness_and_drift_checks_warn_with_history(staging, terraform, aws_endpoint) -> None:
     environments, ami = staging
     env = environments["staging"]
-    with PackageServer(packages_index(("neo4j", "1:5.26.9"), ("neo4j", "1:5.26.10"))) as server:
+    with RpmRepositoryServer({"neo4j": ["5.26.9", "5.26.10"]}) as server:
         defs = build_definitions(
             environments,
             resources={
@@ -88,10 +88,10 @@ def test_freshness_and_drift_checks_warn_with_history(staging, terraform, aws_en
         # Freshness: current, then behind once 5.26.11 is published (pre-releases never count).
         fresh = evaluations(run("ami_freshness_checks"), "ami_freshness")["staging/databases"]
         assert fresh.passed and meta(fresh)["running_version"] == "5.26.10"
-        server.body += "\n" + packages_index(("neo4j", "1:5.26.11"), ("neo4j", "1:5.26.12~rc1"))
+        server.packages["neo4j"] += ["5.26.11", "5.26.12~rc1"]
         stale = evaluations(run("ami_freshness_checks"), "ami_freshness")["staging/databases"]
         assert not stale.passed and stale.severity.value == "WARN"
-        expected = {"running_version": "5.26.10", "newest_version": "1:5.26.11", "ami_id": ami}
+        expected = {"running_version": "5.26.10", "newest_version": "5.26.11", "ami_id": ami}
         assert expected.items() <= meta(stale).items()
         history = instance.event_log_storage.get_asset_check_execution_history(
             AssetCheckKey(AssetKey(["staging", "databases"]), "ami_freshness"), limit=10
@@ -121,7 +121,7 @@ def test_freshness_and_drift_checks_warn_with_history(staging, terraform, aws_en
 
 def test_checks_on_an_environment_never_deployed(staging, terraform, aws_endpoint) -> None:
     environments, _ = staging
-    with PackageServer(packages_index(("neo4j", "1:5.26.10"))) as server:
+    with RpmRepositoryServer({"neo4j": ["5.26.10"]}) as server:
         defs = build_definitions(
             environments,
             resources={
@@ -142,7 +142,7 @@ def test_checks_on_an_environment_never_deployed(staging, terraform, aws_endpoin
 
 
 def test_ami_version_falls_back_to_the_neo4j_ami_record(environments, aws_endpoint) -> None:
-    from credex_orchestration.lib.package_index import DebianVersion
+    from credex_orchestration.lib.rpm_repository import RpmVersion
     from credex_orchestration.triggers.freshness import ami_version, is_behind
 
     env, aws = environments["staging"], AwsResource(endpoint_url=aws_endpoint)
@@ -157,6 +157,6 @@ def test_ami_version_falls_back_to_the_neo4j_ami_record(environments, aws_endpoi
             )
         )
     assert ami_version(aws, env, unknown, instance) == ("5.26.9", "neo4j_ami/community materialisation")
-    assert is_behind("5.26.9", DebianVersion.parse("1:5.26.11"))
-    assert not is_behind("5.26.11", DebianVersion.parse("1:5.26.11"))
-    assert not is_behind("1:2025.01.0", DebianVersion.parse("1:5.26.11"))
+    assert is_behind("5.26.9", RpmVersion("5.26.11"))
+    assert not is_behind("5.26.11", RpmVersion("5.26.11"))
+    assert not is_behind("1:2025.01.0", RpmVersion("5.26.11"))

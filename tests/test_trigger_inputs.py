@@ -14,7 +14,12 @@ from credex_orchestration.lib.package_index import (
     on_track,
     parse_packages,
 )
-from credex_orchestration.triggers.paths import DEFAULT_COMPONENT_PATHS, ComponentPaths, ComponentPathsError
+from credex_orchestration.lib.rpm_repository import RepositoryError, RpmVersion, parse_primary, rpmvercmp
+from credex_orchestration.triggers.paths import (
+    ComponentPathsError,
+    load_component_paths,
+    parse_component_paths,
+)
 
 from .support.git_remote import GitRemote
 from .support.package_server import PackageServer, packages_index
@@ -110,13 +115,56 @@ def test_git_ls_remote_fetch_diff_and_ancestry(tmp_path) -> None:
     assert redact_url("https://bot:s3cret@github.com/x.git") == "https://***@github.com/x.git"
 
 
-def test_component_paths_map_files_and_add_downstream_components() -> None:
-    paths = ComponentPaths(DEFAULT_COMPONENT_PATHS)
-    assert paths.affected(["docs/deploy.md", "README.md"]) == []
-    assert paths.affected(["src/api/member.ts"]) == ["app"]
-    assert paths.affected(["package-lock.json"]) == ["app"]
-    assert paths.affected(["packages/x.json", "Dockerfile.dev"]) == []  # `*` stays in one segment
-    assert paths.affected(["terraform/databases/main.tf"]) == ["databases", "app"]
-    assert paths.affected(["terraform/connectors/vpc.tf"]) == ["connectors", "databases", "app"]
-    with pytest.raises(ComponentPathsError, match="unknown component.*cache"):
-        ComponentPaths({"cache": ["x/**"]})
+def test_the_checked_in_mapping_follows_credex_core_as_it_is() -> None:
+    paths = load_component_paths()
+    app_files = ["src/api/Member/x.ts", "config/config.ts", "Dockerfile", ".dockerignore"]
+    app_files += ["package.json", "package-lock.json", "tsconfig.json"]
+    for path in app_files:
+        assert paths.affected([path]) == ["app"], path
+    for path in (
+        "docs/deploy.md",
+        "tests/api/x.test.ts",
+        ".github/workflows/app.yml",
+        ".vscode/settings.json",
+    ):
+        assert paths.affected([path]) == [], path
+    old = paths.classify(["terraform/connectors.tf", "terraform/modules/databases/main.tf"])
+    assert old.components == [] and len(old.retired) == 2
+    assert paths.classify(["scripts/x.sh"]).unmapped == ["scripts/x.sh"]
+    assert paths.affected(["packages/x.json", "Dockerfile.dev"]) == []  # exact paths, `*` in one segment
+
+
+def test_component_paths_rules_and_their_errors() -> None:
+    paths = parse_component_paths(
+        {"components": {"databases": ["db/**"]}, "every_component": ["infra.yaml"], "nothing": ["docs/**"]},
+        "f.yaml",
+    )
+    assert paths.affected(["db/x"]) == ["databases", "app"]  # and what reads from it
+    assert paths.affected(["infra.yaml", "docs/a.md"]) == ["connectors", "databases", "app"]
+    for raw, message in (
+        ({"components": {"cache": ["x/**"]}}, "unknown component.*cache"),
+        ({"component": {}}, "unknown key.*component"),
+        ({"components": {"app": ["/src/**"]}}, "must be relative"),
+        ({"components": {"app": [""]}}, "empty or non-text glob"),
+        ({"components": {"app": "src/**"}}, "must be a list of globs"),
+        ({"components": {"app": ["src/**"]}, "nothing": ["src/**"]}, "already listed under components.app"),
+    ):
+        with pytest.raises(ComponentPathsError, match=message):
+            parse_component_paths(raw, "f.yaml")
+
+
+def test_rpm_versions_order_as_rpm_orders_them() -> None:
+    ordered = ["5.0.0~rc1", "5.0.0", "5.26.2", "5.26.10", "2025.01.0", "2025.10.0"]
+    assert sorted((RpmVersion(text) for text in ordered), reverse=False) == [RpmVersion(t) for t in ordered]
+    assert (
+        rpmvercmp("5.26.010", "5.26.10") == 0
+        and rpmvercmp("1.0a", "1.0") == 1
+        and rpmvercmp("1.0^", "1.0") == 1
+    )
+    assert RpmVersion("5.26.12", epoch=1) > RpmVersion("2025.01.0")
+    assert not RpmVersion("5.26.12~rc1").is_release and RpmVersion("2025.01.0").is_release
+    assert str(RpmVersion.parse("1:5.26.12-1")) == "5.26.12"
+    with pytest.raises(RepositoryError, match="not an RPM version"):
+        RpmVersion.parse("latest")
+    with pytest.raises(RepositoryError, match="no <package> entries"):
+        parse_primary(b"<metadata/>")

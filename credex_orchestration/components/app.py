@@ -14,6 +14,7 @@ from dagster import (
 )
 
 from .. import naming
+from ..deploy.code_versions import code_version
 from ..deploy.config import AppDeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component, read_outputs
@@ -118,6 +119,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
                 group_name=environment.name,
                 kinds={"terraform", "aws", "ecs"},
                 tags={naming.COMPONENT_TAG: "app"},
+                code_version=code_version(environment, "app"),
                 description=with_notice(
                     environment, f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA."
                 ),

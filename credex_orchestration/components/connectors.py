@@ -5,6 +5,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, asset
 
 from .. import naming
+from ..deploy.code_versions import code_version
 from ..deploy.config import DeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component
@@ -45,6 +46,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws"},
         tags={naming.COMPONENT_TAG: "connectors"},
+        code_version=code_version(environment, "connectors"),
         description=with_notice(
             environment,
             f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",

@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from .. import naming
+from ..deploy.code_versions import code_version
 from ..deploy.config import DatabasesDeployConfig, with_notice
 from ..deploy.guards import guard_deploy
 from ..deploy.step import read_outputs
@@ -78,6 +79,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
         tags={naming.COMPONENT_TAG: "databases"},
+        code_version=code_version(environment, "databases"),
         description=with_notice(
             environment, f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}."
         ),

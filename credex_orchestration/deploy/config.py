@@ -29,6 +29,13 @@ class DeployConfig(Config):
         default="",
         description="Type the environment's name to confirm a production deploy requested by hand.",
     )
+    override_promotion: str = Field(
+        default="",
+        description=(
+            "Only for an environment with promote_from: the reason to deploy what that environment never "
+            "verified (an image or Terraform root). Never set by sensors."
+        ),
+    )
 
 
 class AppDeployConfig(DeployConfig):

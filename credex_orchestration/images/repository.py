@@ -1,45 +1,28 @@
-"""Which Neo4j versions Neo4j's RPM repository offers: read from its index, the source of truth.
+"""Which Neo4j versions Neo4j's RPM repository offers: read from its metadata, the source of truth.
 
-A minimal reader of a yum repository (`repodata/repomd.xml` -> primary index): enough to refuse a version
-the repository does not have before any instance is launched. Never the Neo4j website.
+The builder refuses a version the repository does not have before any instance is launched; the release
+sensor and the freshness check read the same metadata through the same parser (lib/rpm_repository.py), so a
+version either side names is one `dnf install neo4j-<version>` resolves. Never the Neo4j website.
 """
 
-import gzip
 import re
-import urllib.request
-import xml.etree.ElementTree as ElementTree
+
+from ..lib.rpm_repository import RepositoryError
+from ..lib.rpm_repository import available_versions as repository_versions
 
 PACKAGES = {"community": "neo4j", "enterprise": "neo4j-enterprise"}
+# The one version format of builds, sensor requests and records: rpm's `ver` of a release (5.26.12, 2025.10.1).
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
-
-class RepositoryError(RuntimeError):
-    """The repository index could not be read."""
-
-
-def _fetch(url: str, timeout: float) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            data = response.read()
-    except OSError as error:
-        raise RepositoryError(f"cannot read the Neo4j package repository index at {url}: {error}") from None
-    return gzip.decompress(data) if url.endswith(".gz") else data
+__all__ = ["PACKAGES", "VERSION", "RepositoryError", "available_versions"]
 
 
 def available_versions(repository_url: str, package: str, timeout: float = 30) -> set[str]:
-    """Versions (without epoch or release) of `package` in the repository at `repository_url`."""
-    base = repository_url.rstrip("/")
-    repomd = ElementTree.fromstring(_fetch(f"{base}/repodata/repomd.xml", timeout))
-    location = repomd.find("./{*}data[@type='primary']/{*}location")
-    if location is None or not location.get("href"):
-        raise RepositoryError(f"{base}/repodata/repomd.xml names no primary index")
-    primary = ElementTree.fromstring(_fetch(f"{base}/{location.get('href')}", timeout))
-    versions = set()
-    for entry in primary.iter():
-        if entry.tag.rsplit("}", 1)[-1] != "package":
-            continue
-        name = entry.find("./{*}name")
-        version = entry.find("./{*}version")
-        if name is not None and name.text == package and version is not None and version.get("ver"):
-            versions.add(version.get("ver"))
-    return versions
+    """Versions (rpm `ver`, without epoch or release) of `package` in the repository at `repository_url`."""
+    try:
+        versions = repository_versions(repository_url, timeout)
+    except RepositoryError as error:
+        raise RepositoryError(
+            f"cannot read the Neo4j package repository index at {repository_url}: {error}"
+        ) from None
+    return {str(version) for version in versions.get(package, [])}

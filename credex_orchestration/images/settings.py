@@ -8,6 +8,8 @@ from pydantic import Field
 from ..lib.aws import AwsSession
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+# Neo4j's RPM repository: AMIs install from it and the release sensor reads its metadata (one source).
+NEO4J_RPM_REPOSITORY = "https://yum.neo4j.com/stable/latest"
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class BuildSettings:
     """The builder's settings, free of Dagster so the builder can be driven directly (tests, scripts)."""
 
     base_image_parameter: str = AL2023_PARAMETER
-    repository_url: str = "https://yum.neo4j.com/stable/latest"
+    repository_url: str = NEO4J_RPM_REPOSITORY
     gpg_key_url: str = "https://debian.neo4j.com/neotechnology.gpg.key"
     instance_type: str = "t3.medium"
     subnet_id: str | None = None
@@ -42,7 +44,7 @@ class Neo4jImagesResource(ConfigurableResource):
         default=AL2023_PARAMETER, description="Public SSM parameter naming the Amazon Linux 2023 base AMI."
     )
     repository_url: str = Field(
-        default="https://yum.neo4j.com/stable/latest",
+        default=NEO4J_RPM_REPOSITORY,
         description="Neo4j's RPM repository: versions are checked against its index and installed from it.",
     )
     gpg_key_url: str = Field(default="https://debian.neo4j.com/neotechnology.gpg.key")

@@ -22,6 +22,15 @@ def retries() -> Config:
     return Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=10, read_timeout=60)
 
 
+def bounded(timeout: float) -> Config:
+    """A client config whose every call gives up after about 2 x `timeout` (two attempts)."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=timeout, read_timeout=timeout
+    )
+
+
 @functools.cache
 def _models() -> Any:
     """botocore's loader of service models, shared by every session of the process.
@@ -78,13 +87,17 @@ class AwsSession:
             self._session = base
         return self._session
 
-    def client(self, service: str) -> Any:
-        """A cached client; `endpoint_url` (if any) applies to every service."""
-        if service not in self._clients:
-            self._clients[service] = self._boto_session().client(
-                service, endpoint_url=self.endpoint_url, config=retries()
+    def client(self, service: str, *, timeout: float | None = None) -> Any:
+        """A cached client; `endpoint_url` (if any) applies to every service. `timeout` bounds each call
+        (connect and read, one retry) for callers on a deadline such as a sensor tick."""
+        key = service if timeout is None else f"{service}@{timeout:g}"
+        if key not in self._clients:
+            self._clients[key] = self._boto_session().client(
+                service,
+                endpoint_url=self.endpoint_url,
+                config=retries() if timeout is None else bounded(timeout),
             )
-        return self._clients[service]
+        return self._clients[key]
 
     def credentials_env(self) -> dict[str, str]:
         """Credentials as environment variables for a child process (never its command line)."""

@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+PRODUCTION_NODE_ENV = "production"  # the NODE_ENV under which credex-core mounts no devadmin routes
 LIMIT = 100  # express-rate-limit `max` in src/middleware/rateLimiter.ts
 MOUNTS = 2  # the limiter is applied in applySecurityMiddleware and again after body-parser (src/index.ts)
 TOO_MANY = b"Too many requests, please try again later"
@@ -197,7 +198,7 @@ class ApiServer:
                 if method == "GET" and path == "/api-docs/":
                     return self._send(200, b"<html><title>Swagger UI</title></html>")
                 route = _ROUTES.get((method, path))
-                if route is None and server.node_env != "production":
+                if route is None and server.node_env != PRODUCTION_NODE_ENV:
                     route = _DEV_ROUTES.get((method, path))
                 if route is not None:
                     return getattr(self, route)(body if isinstance(body, dict) else {}, query)

@@ -19,7 +19,8 @@ from dagster import (
 from .. import naming
 from ..deploy.step import open_workspace
 from ..environments import Environment, Environments
-from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
+from ..lib.package_index import PackageIndexError, newest
+from ..lib.rpm_repository import RepositoryError, RpmVersion
 from ..lib.terraform import TerraformError
 from ..resources import AwsResource, TerraformResource
 from .deploy_runs import in_deploy_run
@@ -56,11 +57,13 @@ def ami_version(
     return None, ""
 
 
-def is_behind(running: str, latest: DebianVersion) -> bool:
-    version = DebianVersion.parse(running)
-    if ":" not in running:  # tags often omit the epoch: compare within the index's epoch
-        version = DebianVersion(latest.epoch, version.upstream, version.revision, running)
-    return version < latest
+def is_behind(running: str, latest: RpmVersion) -> bool:
+    """Versions as builds record them (5.26.12) compared within the repository's epoch."""
+    try:
+        version = RpmVersion.parse(running)
+    except RepositoryError as error:
+        raise PackageIndexError(str(error)) from None
+    return RpmVersion(version.version, latest.epoch) < latest
 
 
 def evaluate_environment(
@@ -144,9 +147,8 @@ def build_check(environments: Environments):
             return
         packages, index_error = None, None
         try:
-            response = neo4j_packages.fetch()
-            packages = parse_packages(response.body or "", source=neo4j_packages.url)
-        except PackageIndexError as error:
+            packages = neo4j_packages.versions()
+        except (RepositoryError, PackageIndexError) as error:
             index_error = str(error)
         for environment in environments.values():
             if check_key(environment) in context.selected_asset_check_keys:

@@ -1,8 +1,11 @@
 """Neo4j release sensor: a newer version on an edition's track requests a build of `neo4j_ami/<edition>`.
 
-The package repository the AMI installs from is the source of truth (not the website, not GitHub tags).
-Each tick is one conditional GET: an unchanged index answers 304 and costs no body. A malformed index or
-an unparsable version is a skip with the reason: the cursor stays, nothing is built.
+The RPM repository the AMI installs from (Amazon Linux 2023, `neo4j_images.repository_url`) is the source of
+truth, read through the same parser as the build's validation; the requested `version` is rpm's `ver`
+(5.26.12), the one format on both sides. A tick is one conditional GET of `repomd.xml`: unchanged, it
+answers 304; a new repomd whose primary checksum is the one already read costs no primary download. A
+malformed index is a skip with the reason: the cursor stays, nothing is built
+(docs/decisions/0125-neo4j-releases-from-the-rpm-repository.md).
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from dagster import (
 
 from .. import naming
 from ..environments import EDITIONS, Environments
-from ..lib.package_index import DebianVersion, PackageIndexError, newest, parse_packages
+from ..images.repository import VERSION
+from ..images.settings import Neo4jImagesResource
+from ..lib.package_index import PackageIndexError, newest
+from ..lib.rpm_repository import RepositoryError, RpmVersion
 from ..naming import TRIGGER_TAG
 from .resources import Neo4jPackageIndex
 
@@ -42,6 +48,7 @@ class ReleaseCursor:
     etag: str | None = None
     last_modified: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    primary_checksum: str | None = None
 
     @classmethod
     def load(cls, raw: str | None) -> ReleaseCursor:
@@ -49,7 +56,12 @@ class ReleaseCursor:
             return cls()
         try:
             data = json.loads(raw)
-            return cls(data.get("etag"), data.get("last_modified"), dict(data.get("versions") or {}))
+            return cls(
+                data.get("etag"),
+                data.get("last_modified"),
+                dict(data.get("versions") or {}),
+                data.get("primary_checksum"),
+            )
         except (ValueError, AttributeError, TypeError):
             return cls()
 
@@ -86,34 +98,46 @@ def recorded_version(instance: DagsterInstance, edition: str) -> str | None:
     return None
 
 
-def same_or_newer(recorded: str | None, candidate: DebianVersion) -> bool:
-    """Whether `recorded` is at least `candidate`; a recorded version without epoch takes the candidate's."""
+def same_or_newer(recorded: str | None, candidate: RpmVersion) -> bool:
+    """Whether `recorded` (a version as builds record it: 5.26.12) is at least `candidate`."""
     if not recorded:
         return False
     try:
-        version = DebianVersion.parse(recorded)
-    except PackageIndexError:
+        version = RpmVersion.parse(recorded)
+    except RepositoryError:
         return False
-    if ":" not in recorded:
-        version = DebianVersion(candidate.epoch, version.upstream, version.revision, recorded)
-    return version >= candidate
+    return RpmVersion(version.version, candidate.epoch) >= RpmVersion(candidate.version, candidate.epoch)
 
 
 def evaluate(
-    context: SensorEvaluationContext, editions: list[str], index: Neo4jPackageIndex
+    context: SensorEvaluationContext,
+    editions: list[str],
+    index: Neo4jPackageIndex,
+    images: Neo4jImagesResource | None = None,
 ) -> SensorResult | SkipReason:
+    if images is not None and images.repository_url.rstrip("/") != index.url.rstrip("/"):
+        return SkipReason(
+            f"the release sensor reads {index.url} but AMIs install from {images.repository_url}: point "
+            "neo4j_packages.url and neo4j_images.repository_url at the same repository; nothing requested"
+        )
     cursor = ReleaseCursor.load(context.cursor)
     try:
-        response = index.fetch(cursor.etag, cursor.last_modified)
-    except PackageIndexError as error:
-        return SkipReason(f"cannot read the Neo4j package index: {error}")
-    if response.not_modified:
-        return SkipReason(f"Neo4j package index unchanged (304 Not Modified): {index.url}")
+        repomd = index.repomd(cursor.etag, cursor.last_modified)
+    except RepositoryError as error:
+        return SkipReason(f"cannot read Neo4j's RPM repository: {error}")
+    if repomd is None:
+        return SkipReason(f"Neo4j RPM repository unchanged (repomd.xml 304 Not Modified): {index.url}")
+    if repomd.primary_checksum == cursor.primary_checksum:
+        unchanged = ReleaseCursor(repomd.etag, repomd.last_modified, cursor.versions, cursor.primary_checksum)
+        return SensorResult(
+            skip_reason=f"Neo4j RPM repository's primary index unchanged ({repomd.primary_checksum[:12]})",
+            cursor=unchanged.dump(),
+        )
     try:
-        packages = parse_packages(response.body or "", source=index.url)
+        packages = index.primary(repomd)
         tracks = {edition: index.track(edition) for edition in editions}
-    except PackageIndexError as error:
-        return SkipReason(f"Neo4j package index not usable, nothing built: {error}")
+    except (RepositoryError, PackageIndexError) as error:
+        return SkipReason(f"Neo4j RPM repository not usable, nothing built: {error}")
 
     requests, notes = [], []
     versions = dict(cursor.versions)
@@ -122,6 +146,9 @@ def evaluate(
         latest = newest(packages.get(package, []), track)
         if latest is None:
             notes.append(f"{edition}: no release of {package} on track {track or 'any'}")
+            continue
+        if not VERSION.match(str(latest)):
+            notes.append(f"{edition}: {package} {latest} is not a version the AMI build takes (X.Y.Z)")
             continue
         if same_or_newer(versions.get(edition), latest):
             notes.append(f"{edition}: {latest} already seen")
@@ -138,7 +165,7 @@ def evaluate(
                 tags={EDITION_TAG: edition, VERSION_TAG: str(latest), TRIGGER_TAG: "neo4j-release"},
             )
         )
-    next_cursor = ReleaseCursor(response.etag, response.last_modified, versions).dump()
+    next_cursor = ReleaseCursor(repomd.etag, repomd.last_modified, versions, repomd.primary_checksum).dump()
     if requests:
         return SensorResult(run_requests=requests, cursor=next_cursor)
     return SensorResult(skip_reason="; ".join(notes) or "no edition to watch", cursor=next_cursor)
@@ -152,9 +179,11 @@ def build_sensor(environments: Environments) -> tuple[SensorDefinition, list]:
         name=SENSOR_NAME,
         jobs=jobs,
         minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
-        description="Requests a new Neo4j AMI when the package repository has a newer release on the track.",
+        description="Requests a new Neo4j AMI when Neo4j's RPM repository has a newer release on the track.",
     )
-    def neo4j_release(context: SensorEvaluationContext, neo4j_packages: Neo4jPackageIndex):
-        return evaluate(context, editions, neo4j_packages)
+    def neo4j_release(
+        context: SensorEvaluationContext, neo4j_packages: Neo4jPackageIndex, neo4j_images: Neo4jImagesResource
+    ):
+        return evaluate(context, editions, neo4j_packages, neo4j_images)
 
     return neo4j_release, jobs

@@ -1,0 +1,204 @@
+"""The rehearsal through Dagster: `deploy_development` on the real roots, the real AWS provider and moto.
+
+One world for the module (the first deploy takes about four minutes, mostly the provider's own waiters):
+moto as the rehearsal runs it (`credex_orchestration.rehearsal.moto_server`: moto with the AWS behaviours
+it lacks put back, each named there), every environment prepared as a fresh account would be
+(`rehearsal.seed`), a loopback stand-in of the credex-core API speaking its measured contract as each
+environment's base URL, and the code location built from the rehearsal's environments file. The tests run
+in file order on that one development environment: each starts from what the one before left.
+
+Stood in, because moto cannot do it: ECS rollouts (moto reports a service COMPLETED with its desired count
+running as soon as it exists: MOTO_ECS_SERVICE_RUNNING), EC2 status checks (ok as soon as an instance
+runs), and the API itself (the stand-in).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from dagster import DagsterInstance, Definitions
+
+from credex_orchestration.definitions import build_definitions
+from credex_orchestration.deploy.config import deploy_run_config
+from credex_orchestration.environments import DEFAULT_ENVIRONMENTS_FILE, Environments, load_environments
+from credex_orchestration.rehearsal import seed
+from credex_orchestration.rehearsal.api_stand_in import ApiServer
+from credex_orchestration.rehearsal.environments_file import FIRST_IMAGE_TAG, write_rehearsal_environments
+from credex_orchestration.rehearsal.moto_server import MotoProcess
+from credex_orchestration.resources import AwsResource, TerraformResource
+from credex_orchestration.verification.results import blocking_checks
+
+SECOND_IMAGE_TAG = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
+REGION = "af-south-1"
+
+
+@dataclass
+class DagsterRehearsal:
+    moto: MotoProcess
+    api: ApiServer
+    environments: Environments
+    defs: Definitions
+    instance: DagsterInstance
+    terraform: TerraformResource
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=REGION, endpoint_url=self.moto.endpoint_url)
+
+    def run(self, job: str, run_config: dict | None = None, **kwargs: Any):
+        return self.defs.resolve_job_def(job).execute_in_process(
+            run_config=run_config or {}, instance=self.instance, raise_on_error=False, **kwargs
+        )
+
+    def state_objects(self, environment: str) -> list[str]:
+        bucket = self.environments[environment].state.bucket
+        return [o["Key"] for o in self.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterRehearsal]:
+    home = tmp_path_factory.mktemp("rehearsal")
+    checked_in = load_environments(DEFAULT_ENVIRONMENTS_FILE)
+    with (
+        MotoProcess() as moto,
+        ApiServer(node_env="development") as api,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("AWS_ENDPOINT_URL", moto.endpoint_url)  # Terraform's processes and boto3 alike
+        amis = {}
+        for name, environment in checked_in.items():
+            amis[name] = seed.prepare(environment, moto.endpoint_url)
+        path = write_rehearsal_environments(
+            home, checked_in, amis, {name: api.url for name in checked_in}, moto.endpoint_url
+        )
+        environments = load_environments(path)
+        terraform = TerraformResource(
+            roots_dir="terraform", work_dir=str(home / "work"), s3_endpoint_url=moto.endpoint_url
+        )
+        defs = build_definitions(
+            environments,
+            resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)},
+        )
+        yield DagsterRehearsal(moto, api, environments, defs, DagsterInstance.ephemeral(), terraform)
+
+
+def evaluations(result) -> dict[str, Any]:
+    found = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            found[f"{evaluation.asset_key.path[-1]}:{evaluation.check_name}"] = evaluation
+    return found
+
+
+def materialisations(result) -> dict[str, dict[str, Any]]:
+    found = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            found[materialization.asset_key.path[-1]] = {
+                k: v.value for k, v in materialization.metadata.items()
+            }
+    return found
+
+
+def step_errors(result) -> str:
+    return "\n".join(
+        str(event.event_specific_data.error.message)
+        for event in result.all_events
+        if event.event_type_value == "STEP_FAILURE"
+    )
+
+
+def test_a_first_deploy_of_development_passes_every_blocking_check(rehearsal: DagsterRehearsal) -> None:
+    """What the UI's Materialize on deploy_development launches: the job with its default run config."""
+    result = rehearsal.run("deploy_development")
+    assert result.success, step_errors(result)
+    found = evaluations(result)
+    assert len(found) == 12, sorted(found)
+    environment = rehearsal.environments["development"]
+    for name in blocking_checks(environment):
+        assert found[f"app:{name}"].passed, found[f"app:{name}"].description
+    for key in (
+        "connectors:load_balancer_active",
+        "connectors:certificate_issued",
+        "databases:neo4j_secret_complete",
+    ):
+        assert found[key].passed, found[key].description
+    applied = materialisations(result)
+    assert {name: applied[name]["applied"] for name in applied} == {
+        "connectors": True,
+        "databases": True,
+        "app": True,
+    }
+    assert applied["app"]["outputs"]["image_tag"] == FIRST_IMAGE_TAG
+    # The state lives in the environment's bucket in (emulated) S3, one workspace per component.
+    objects = rehearsal.state_objects("development")
+    for component in ("connectors", "databases", "app"):
+        assert f"env:/{component}_development/terraform.tfstate" in objects, objects
+
+
+def test_a_redeploy_with_nothing_changed_applies_nothing(rehearsal: DagsterRehearsal) -> None:
+    result = rehearsal.run("deploy_development")
+    assert result.success, step_errors(result)
+    applied = materialisations(result)
+    assert {name: (m["applied"], m["plan_has_changes"]) for name, m in applied.items()} == {
+        "connectors": (False, False),
+        "databases": (False, False),
+        "app": (False, False),
+    }, {name: m["changed_addresses"] for name, m in applied.items()}
+
+
+def test_a_failed_blocking_check_rolls_back_to_the_previous_revision_which_stays_active(
+    rehearsal: DagsterRehearsal,
+) -> None:
+    ecs = rehearsal.client("ecs")
+    cluster, service = "credex-cluster-development", "credex-core-service-development"
+    before = ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskDefinition"]
+    rehearsal.api.mode = "error500"  # the new image answers 500 on every route
+    try:
+        result = rehearsal.run(
+            "deploy_development",
+            deploy_run_config(rehearsal.environments["development"], git_sha=SECOND_IMAGE_TAG),
+        )
+    finally:
+        rehearsal.api.mode = "healthy"
+    assert not result.success
+    found = evaluations(result)
+    health = found["app:api_health"]
+    assert not health.passed and "HTTP 500" in health.description
+    record = health.metadata["rollback"].value
+    assert record["rolled_back"] is True and record["to_task_definition"] == before, record
+    assert record["from_task_definition"] != before
+    running = ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskDefinition"]
+    assert running == before
+    # The revision the rollback went to is still ACTIVE: Terraform keeps old revisions (skip_destroy).
+    assert ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]["status"] == "ACTIVE"
+    new = ecs.describe_task_definition(taskDefinition=record["from_task_definition"])["taskDefinition"]
+    assert new["containerDefinitions"][0]["image"].endswith(SECOND_IMAGE_TAG)
+
+
+def test_drift_reports_exactly_the_change_made_outside_terraform(rehearsal: DagsterRehearsal) -> None:
+    logs = rehearsal.client("logs")
+    logs.put_retention_policy(logGroupName="/ecs/credex-core-development", retentionInDays=7)
+    # Every environment's drift checks; only development is deployed (the others have nothing to drift).
+    result = rehearsal.run("drift_checks")
+    found = {name: e for name, e in evaluations(result).items()}
+    assert not found["app:no_drift"].passed
+    assert found["app:no_drift"].metadata["drifted_addresses"].value == [
+        "update: aws_cloudwatch_log_group.app"
+    ]
+    assert found["connectors:no_drift"].passed and found["databases:no_drift"].passed
+
+
+def test_a_production_deploy_without_confirmation_changes_nothing(rehearsal: DagsterRehearsal) -> None:
+    before = rehearsal.state_objects("production")
+    result = rehearsal.run("deploy_production")
+    assert not result.success
+    assert "confirm_environment: production" in step_errors(result)
+    assert rehearsal.state_objects("production") == before == []
+    assert os.environ["AWS_ENDPOINT_URL"] == rehearsal.moto.endpoint_url
