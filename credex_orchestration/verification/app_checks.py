@@ -12,7 +12,6 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetChecksDefinition,
-    AssetCheckSeverity,
     AssetObservation,
     multi_asset_check,
 )
@@ -23,11 +22,11 @@ from . import revisions, rollback
 from .app import AppVerification
 from .results import (
     APP_CHECKS,
-    BENCHMARK,
-    benchmark_blocks,
     blocking_checks,
     metadata_value,
+    observations,
     result,
+    severity,
     specs,
     unavailable,
 )
@@ -48,17 +47,28 @@ def verify_app(
     if verification.outputs_error:
         context.log.warning(f"{environment.name}/app outputs unreadable: {verification.outputs_error}")
     outcomes = verification.run()
+    for observation in observations(environment, outcomes):  # the benchmark's numbers, plotted on the asset
+        context.op_execution_context.log_event(observation)
     running = verification.running(outcomes)
+    # Inconclusive (rate limited) is never a failure: no rollback, and no record of a verified revision.
     failed = [
         name
         for name in blocking_checks(environment)
-        if not outcomes[name].passed and not outcomes[name].metadata.get("not_run")
+        if not outcomes[name].passed
+        and not outcomes[name].metadata.get("not_run")
+        and not outcomes[name].inconclusive
     ]
+    undecided = [name for name in blocking_checks(environment) if outcomes[name].inconclusive]
     if failed:
         why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
         record = _rollback(context, verification, running, why)
         for name in failed:
             outcomes[name].metadata["rollback"] = record
+    elif undecided:
+        context.log.warning(
+            f"{environment.name}: {', '.join(undecided)} inconclusive (rate limited): no rollback, and {running} "
+            "is not recorded as the last good revision"
+        )
     else:
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
         context.op_execution_context.log_event(revisions.verified_observation(environment.name, revision))
@@ -67,11 +77,7 @@ def verify_app(
         )
 
     for name in APP_CHECKS:
-        outcome = outcomes[name]
-        severity = AssetCheckSeverity.ERROR
-        if outcome.metadata.get("not_run") or (name == BENCHMARK and not benchmark_blocks(environment)):
-            severity = AssetCheckSeverity.WARN
-        yield result(key, name, outcome, severity)
+        yield result(key, name, outcomes[name], severity(environment, name, outcomes[name]))
 
 
 def _rollback(
