@@ -44,7 +44,7 @@ class FailureReport:
         lines.append(f"• SHA: {self.sha or 'not given (the deployed image)'}")
         for check in self.failed_checks[:_MAX_CHECKS]:
             detail = f": {check.description}" if check.description else ""
-            kind = "finding (warning)" if check.warning else "failed check"
+            kind = "warning" if check.warning else "failed check"
             lines.append(f"• {kind}: {check.asset} `{check.name}`{detail}")
         if len(self.failed_checks) > _MAX_CHECKS:
             lines.append(f"• and {len(self.failed_checks) - _MAX_CHECKS} more failed checks (see the run)")
