@@ -96,12 +96,12 @@ def observations(environment: Environment, outcomes: Mapping[str, Outcome]) -> l
         for name in PLOTTED
         if isinstance(value := benchmark.metadata.get(name), int | float) and not math.isnan(value)
     }
+    if not numbers:  # nothing measured (inconclusive, unreachable): nothing to plot
+        return []
     thresholds = benchmark.metadata.get("thresholds") or {}
     for name in ("max_p50_ms", "max_p95_ms", "max_p99_ms"):
         if isinstance(thresholds.get(name), int | float):
             numbers[f"benchmark_{name}"] = MetadataValue.float(float(thresholds[name]))
-    if not numbers:
-        return []
     return [
         AssetObservation(
             asset_key=AssetKey([environment.name, "app"]),
