@@ -19,6 +19,7 @@ from typing import Any
 
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
+from credex_orchestration.verification.results import FINDINGS
 
 from .measure import ProcessFailed, ProcessRun, figure, ok, ratio, run_process
 from .runs import check_verdicts
@@ -26,7 +27,7 @@ from .world import DAGSTER, ENVIRONMENT, GIT_SHA, PYTHON, World, terraform_proce
 
 FULL_TARGET = 1.2
 JOB = f"deploy_{ENVIRONMENT}"
-CHECKS = 12  # connectors 3, databases 3, app 6
+CHECKS = 14  # connectors 3, databases 3, app 8
 
 
 def dagster_deploy(world: World, env: dict[str, str], git_sha: str = GIT_SHA) -> ProcessRun:
@@ -56,8 +57,14 @@ def script_report(run: ProcessRun) -> dict[str, Any]:
 
 
 def _expect_passed(verdicts: dict[str, bool], count: int, side: str) -> None:
-    """A measured deploy must have run every check and passed it: a failing world measures nothing."""
-    failed = sorted(name for name, passed in verdicts.items() if not passed)
+    """A measured deploy must have run every check and passed it: a failing world measures nothing.
+
+    Findings are the exception: the stand-in speaks credex-core's real contract, whose data routes answer
+    without a token, so `app:api_authentication` reports that (a warning) on both sides, as it would live.
+    """
+    failed = sorted(
+        name for name, passed in verdicts.items() if not passed and name.split(":")[-1] not in FINDINGS
+    )
     if len(verdicts) != count or failed:
         raise ProcessFailed(
             f"{side} deploy evaluated {len(verdicts)} checks (expected {count}); failed: {failed}"

@@ -1,6 +1,6 @@
 """How accurately the benchmark check's load generator reports latency (decision 0022).
 
-Runs `lib/http_probe.load` against a loopback server with a fixed delay and prints the reported p50/p95 and
+Runs `lib/http_probe.steady_load` against a loopback server with a fixed delay and prints the reported p50/p95 and
 their error against the known delay, for a few delays and concurrencies. Not a test: numbers depend on the
 machine. Usage: .venv/bin/python benchmarks/verification_load_accuracy.py
 """
@@ -11,7 +11,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
-from credex_orchestration.lib.http_probe import load
+from credex_orchestration.lib.http_probe import steady_load
 
 
 def fixed_delay_server(delay: float) -> ThreadingHTTPServer:
@@ -39,7 +39,14 @@ def main() -> None:
         server = fixed_delay_server(delay)
         url = f"http://127.0.0.1:{server.server_address[1]}/health"
         for concurrency in (1, 4, 8):
-            report = load(url, requests=40, concurrency=concurrency, duration_seconds=60, timeout_seconds=5)
+            report = steady_load(
+                url,
+                requests=40,
+                rate_per_second=concurrency / delay,  # as fast as the workers can go: the worst case
+                concurrency=concurrency,
+                duration_seconds=60,
+                timeout_seconds=5,
+            )
             p50 = report.p(0.5)
             print(
                 f"{delay * 1000:8.0f} {concurrency:4d} {p50:8.1f} {(p50 / (delay * 1000) - 1):+8.1%} "

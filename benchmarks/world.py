@@ -25,10 +25,9 @@ import yaml
 
 from credex_orchestration.environments import load_environments
 from tests.support.api_server import ApiServer
-from tests.support.aws_world import ACCOUNT, ECS_MOTO_ENV
+from tests.support.aws_world import ACCOUNT, ecs_moto
 from tests.support.aws_world import World as AwsWorld
 from tests.support.environments import local_environments_file
-from tests.support.moto import MotoServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 FIXTURE_ROOTS = PROJECT / "tests" / "fixtures" / "terraform"
@@ -39,6 +38,7 @@ AMI = "ami-0123456789abcdef0"
 # The fixture app root names task definition revision N for an image tag starting with hex digit N; the
 # world registers revision 1 for this SHA, so ECS status finds the revision Terraform reports.
 GIT_SHA = "1abc234"
+WINDOW = 1.0  # seconds: the stand-in's rate-limit window here (credex-core's is 60)
 PYTHON = sys.executable
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
@@ -123,6 +123,16 @@ def _environments(root: Path, api_url: str, verified: bool) -> Path:
     }
     overrides["development"]["base_url"] = api_url
     overrides["development"]["verification.enabled"] = verified
+    # Deploys follow each other within seconds: the stand-in's limiter window is short (WINDOW) so they do
+    # not wait a minute for budget, and the benchmark check is small and quick (both sides run it alike).
+    overrides["development"].update(
+        {
+            "verification.rate_limit.window_seconds": WINDOW,
+            "verification.benchmark.requests": 5,
+            "verification.benchmark.min_requests": 5,
+            "verification.benchmark.rate_per_second": 20,
+        }
+    )
     overrides["staging"]["verification.enabled"] = False
     return local_environments_file(directory, overrides)
 
@@ -149,7 +159,7 @@ def world() -> Iterator[World]:
         (root / "home" / "terraformrc").write_text("")
         (root / "dagster-home").mkdir()
         shutil.copy(LOCAL_INSTANCE, root / "dagster-home" / "dagster.yaml")
-        with MotoServer(env=ECS_MOTO_ENV) as moto, ApiServer() as api:
+        with ecs_moto() as moto, ApiServer(window_seconds=WINDOW) as api:
             verified = _environments(root, api.url, verified=True)
             _build_aws_side(verified, moto.endpoint_url)
             yield World(root, verified, _environments(root, api.url, verified=False), moto.endpoint_url)

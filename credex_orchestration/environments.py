@@ -165,9 +165,9 @@ class HealthSettings(_Model):
 
 class BenchmarkSettings(_Model):
     path: str = "/health"
-    # The API's rate limiter allows 50 requests a minute per source address: stay inside it together with the
-    # health check (3, 3 more after a rollback) and the integration suite (11): 30 + 17 = 47.
-    requests: int = Field(30, ge=1, le=10000, description="Total requests of the benchmark.")
+    # The API's rate limiter allows 50 requests a minute per source address, shared by every check of a run:
+    # the run's request budget (verification/rate_limit.py) caps this number to what the app's headers allow.
+    requests: int = Field(30, ge=1, le=10000, description="Requests of the benchmark, at most.")
     concurrency: int = Field(4, ge=1, le=64)
     duration_seconds: float = Field(30, gt=0, le=600, description="Upper bound on the benchmark's time.")
     max_p95_ms: float = Field(800, gt=0)
@@ -178,6 +178,53 @@ class BenchmarkSettings(_Model):
     min_measured_fraction: float = Field(
         0.8, gt=0, le=1, description="Below this share of non-429 answers the benchmark measured too little."
     )
+    rate_per_second: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="Steady request rate: request i is sent i / rate seconds after the first.",
+    )
+    min_requests: int = Field(
+        10,
+        ge=1,
+        le=10000,
+        description="Fewest answers that make a verdict (at most `requests`); fewer for want of budget: "
+        "inconclusive.",
+    )
+
+    @model_validator(mode="after")
+    def _rate_reaches_throughput(self) -> BenchmarkSettings:
+        # At a steady rate the throughput is the rate: a lower rate could never pass the threshold.
+        if self.rate_per_second < self.min_throughput_rps:
+            raise ValueError(
+                f"rate_per_second {self.rate_per_second:g} is below min_throughput_rps {self.min_throughput_rps:g}"
+            )
+        return self
+
+
+class RateLimitSettings(_Model):
+    """The app's rate limiter as verification must respect it (docs/decisions/0110)."""
+
+    window_seconds: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="The limiter's window: its budget is whole again at most this long after.",
+    )
+    reserve_requests: int = Field(
+        10,
+        ge=0,
+        le=1000,
+        description="Requests of the budget verification never spends: the load balancer's health checks and "
+        "users share it (one budget per source address).",
+    )
+    max_wait_seconds: float = Field(
+        75,
+        ge=0,
+        le=3600,
+        description="How long one check may wait for budget (a 429's Retry-After or a window reset); past it "
+        "the check ends inconclusive, a warning.",
+    )
 
 
 class VerificationSettings(_Model):
@@ -185,6 +232,7 @@ class VerificationSettings(_Model):
     poll_interval_seconds: float = Field(10, gt=0)
     health: HealthSettings = HealthSettings()
     benchmark: BenchmarkSettings = BenchmarkSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
     benchmark_blocking: bool = Field(True, description="A failed benchmark fails the run (else a warning).")
     integration_read_only: bool = Field(False, description="Run only tests that create no data.")
     enabled: bool = Field(

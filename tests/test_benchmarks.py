@@ -45,7 +45,7 @@ def test_both_sides_of_the_deploy_comparison_do_the_same_work(tmp_path) -> None:
     results = json.loads((tmp_path / "latest.json").read_text())["benchmarks"]
     full, components = results["deploy_full"], results["deploy_components"]
     assert full["status"] == "ok", full.get("reason")
-    assert full["checks"] == 12 and full["target"] == 1.2 and isinstance(full["meets_target"], bool)
+    assert full["checks"] == 14 and full["target"] == 1.2 and isinstance(full["meets_target"], bool)
     processes = full["terraform_processes"]
     assert processes["dagster"] == processes["direct"] and processes["dagster"]["apply"] == 3
     assert components["status"] == "ok" and components["checks"] == 0

@@ -71,10 +71,26 @@ def test_production_runs_only_read_only_integration_tests(tmp_path) -> None:
     assert integration_read_only(environments["staging"]) is False
 
 
-def test_the_default_checks_stay_inside_the_apis_rate_limit() -> None:
-    from credex_orchestration.verification.integration import SUITE
+def test_one_runs_requests_fit_in_the_apis_minute_with_the_reserve() -> None:
+    """50 requests a minute (credex-core's limiter counted twice): a run's health, probe, suite and the fewest
+    benchmark answers that make a verdict fit beside the reserve, so a first run never waits."""
+    from credex_orchestration.verification.authentication import DATA_ROUTES
+    from credex_orchestration.verification.integration import requests_of
 
-    settings = load_environments()["staging"].verification
-    suite_requests = sum(path.read_text().count("api.request(") for path in SUITE.glob("test_*.py"))
-    after_rollback = 2 * settings.health.consecutive
-    assert settings.benchmark.requests + after_rollback + suite_requests <= 50
+    for name in ("development", "staging", "production"):
+        settings = load_environments()[name].verification
+        needed = settings.health.consecutive + len(DATA_ROUTES) + requests_of(read_only=False)
+        needed += settings.benchmark.min_requests
+        assert needed + settings.rate_limit.reserve_requests <= 50, name
+        # A second run within the minute may wait for the window: its wait budget allows a whole one.
+        assert settings.rate_limit.max_wait_seconds > settings.rate_limit.window_seconds
+
+
+def test_a_benchmark_rate_below_its_throughput_threshold_is_refused(tmp_path) -> None:
+    path = local_environments_file(
+        tmp_path, overrides={"staging": {"verification.benchmark.rate_per_second": 0.2}}
+    )
+    with pytest.raises(EnvironmentsFileError) as error:
+        load_environments(path)
+    assert "environment 'staging', field 'verification.benchmark'" in str(error.value)
+    assert "rate_per_second 0.2 is below min_throughput_rps 0.5" in str(error.value)

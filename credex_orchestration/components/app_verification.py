@@ -13,7 +13,6 @@ from typing import Any
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetObservation,
@@ -26,11 +25,11 @@ from ..verification import revisions, rollback
 from ..verification.app import AppVerification
 from ..verification.results import (
     APP_CHECKS,
-    BENCHMARK,
-    benchmark_blocks,
     blocking_checks,
     metadata_value,
+    observations,
     result,
+    severity,
     specs,
     unavailable,
 )
@@ -62,17 +61,28 @@ def verify_app(
     if verification.outputs_error:
         context.log.warning(f"{environment.name}/app outputs unreadable: {verification.outputs_error}")
     outcomes = verification.run()
+    for observation in observations(environment, outcomes):  # the benchmark's numbers, plotted on the asset
+        context.log_event(observation)
     running = verification.running(outcomes)
+    # Inconclusive (rate limited) is never a failure: no rollback, and no record of a verified revision.
     failed = [
         name
         for name in blocking_checks(environment)
-        if not outcomes[name].passed and not outcomes[name].metadata.get("not_run")
+        if not outcomes[name].passed
+        and not outcomes[name].metadata.get("not_run")
+        and not outcomes[name].inconclusive
     ]
+    undecided = [name for name in blocking_checks(environment) if outcomes[name].inconclusive]
     if failed:
         why = "; ".join(f"{name}: {outcomes[name].reason}" for name in failed)
         record = roll_back_if_deployed(context, verification, running, why, deployed=deployed)
         for name in failed:
             outcomes[name].metadata["rollback"] = record
+    elif undecided:
+        context.log.warning(
+            f"{environment.name}: {', '.join(undecided)} inconclusive (rate limited): no rollback, and {running} "
+            "is not recorded as the last good revision"
+        )
     else:
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
         context.log_event(revisions.verified_observation(environment.name, revision))
@@ -81,11 +91,7 @@ def verify_app(
         )
 
     for name in APP_CHECKS:
-        outcome = outcomes[name]
-        severity = AssetCheckSeverity.ERROR
-        if outcome.metadata.get("not_run") or (name == BENCHMARK and not benchmark_blocks(environment)):
-            severity = AssetCheckSeverity.WARN
-        yield result(key, name, outcome, severity)
+        yield result(key, name, outcomes[name], severity(environment, name, outcomes[name]))
 
 
 def roll_back_if_deployed(

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dagster import DagsterEvent, DagsterRun
+from dagster import AssetCheckSeverity, DagsterEvent, DagsterRun
 
 from ..deploy.config import requested_git_sha
 from ..environments import COMPONENTS
@@ -15,9 +15,12 @@ _MAX_CHECKS = 5
 
 @dataclass(frozen=True)
 class FailedCheck:
+    """`warning`: a check that failed with WARN severity (a finding, an inconclusive check), not a failure."""
+
     asset: str
     name: str
     description: str | None
+    warning: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class FailureReport:
         lines.append(f"• SHA: {self.sha or 'not given (the deployed image)'}")
         for check in self.failed_checks[:_MAX_CHECKS]:
             detail = f": {check.description}" if check.description else ""
-            lines.append(f"• failed check: {check.asset} `{check.name}`{detail}")
+            kind = "warning" if check.warning else "failed check"
+            lines.append(f"• {kind}: {check.asset} `{check.name}`{detail}")
         if len(self.failed_checks) > _MAX_CHECKS:
             lines.append(f"• and {len(self.failed_checks) - _MAX_CHECKS} more failed checks (see the run)")
         if self.error:
@@ -96,7 +100,12 @@ def report(
             None,
         )
         checks.append(
-            FailedCheck(evaluation.asset_key.to_user_string(), evaluation.check_name, first_line(description))
+            FailedCheck(
+                evaluation.asset_key.to_user_string(),
+                evaluation.check_name,
+                first_line(description),
+                warning=evaluation.severity == AssetCheckSeverity.WARN,
+            )
         )
     # The failed step is what stopped the run; a failed check names the component when no step failed.
     component = next((c for c in (component_of_step(environment, s) for s in steps) if c), None)

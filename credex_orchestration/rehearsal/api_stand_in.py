@@ -1,7 +1,7 @@
 """A real HTTP server on loopback standing in for credex-core's API, answering its real contract.
 
 Stands in for credex-core's `stage` branch (f53d26e, 2024-11-04) as measured and recorded in
-/work/shared/reference/credex-core-deploy.md ("HTTP contract of the current API"), with the behaviour read
+shared/reference/credex-core-deploy.md ("HTTP contract of the current API"), with the behaviour read
 from the real source (repository Great-Sun-Group/credex-core):
 - src/index.ts: `applySecurityMiddleware` (helmet, cors, rate limiter), request id, logger, body-parser
   json, the rate limiter mounted a second time, `/api-docs`, `GET /health` -> 200 `{"status":"healthy"}`,

@@ -1,8 +1,11 @@
-"""Checks 4 and 6: the API answers healthy, and a bounded load stays inside the environment's thresholds.
+"""API health and the benchmark: the API answers healthy, and a steady load stays inside the thresholds.
 
-The health contract is the app's own (`{"status":"healthy"}`, not the old system's `{status:"OK"}`:
-mistake 10). The benchmark stays inside the API's rate limiter (50 requests a minute per source address):
-429 answers are the limiter working, so they are counted apart and never as server errors.
+The health contract is the app's own (`{"status":"healthy"}`, src/index.ts in credex-core; not the old
+system's `{status:"OK"}`: mistake 10). Both spend the run's request budget (rate_limit.py): a 429 is the
+app's limiter, never evidence that the app is unhealthy. The health check waits for its Retry-After within
+its time budget, else ends inconclusive; the benchmark sends what the budget allows at a steady rate
+(never a burst: a burst measures the limiter and the queue, not the app), and with too few answers for a
+verdict for want of budget it is inconclusive too.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from typing import Any
 
-from ..environments import BenchmarkSettings, HealthSettings
-from ..lib.http_probe import Probe, load, probe
+from ..environments import BenchmarkSettings, HealthSettings, RateLimitSettings
+from ..lib.http_probe import Probe, probe, steady_load
 from .outcome import Outcome
+from .rate_limit import RequestBudget
 
 HEALTHY_BODY = {"status": "healthy"}
+MAX_429_RETRIES = 3  # a limiter that keeps answering 429 after its own Retry-After: stop asking
 Log = Callable[[str], None]
 
 
@@ -31,11 +37,9 @@ def _is_healthy_body(body: str) -> bool:
 
 
 def judge(answer: Probe, budget_ms: float) -> str | None:
-    """Why one health answer is not good enough, or None."""
+    """Why one health answer is not good enough, or None (a 429 is handled before: it judges nothing)."""
     if not answer.answered:
         return f"no answer: {answer.error}"
-    if answer.status == 429:
-        return f"rate limited: HTTP 429 (Retry-After {answer.retry_after or 'not given'})"
     if answer.status != 200:
         return f"HTTP {answer.status}, expected 200"
     if not _is_healthy_body(answer.body):
@@ -45,84 +49,153 @@ def judge(answer: Probe, budget_ms: float) -> str | None:
     return None
 
 
-def health(base_url: str, settings: HealthSettings, timeout_seconds: float, log: Log = print) -> Outcome:
+def health(
+    base_url: str,
+    settings: HealthSettings,
+    timeout_seconds: float,
+    log: Log = print,
+    budget: RequestBudget | None = None,
+) -> Outcome:
     """`settings.consecutive` healthy answers in a row, each within the latency budget; stops at the first bad one."""
+    budget = budget or RequestBudget(RateLimitSettings())
+    max_wait = budget.settings.max_wait_seconds
     url = join(base_url, settings.path)
     # Waiting longer than the budget only delays the verdict; keep a margin so slowness is measured, not cut.
     timeout = min(timeout_seconds, settings.latency_budget_ms / 1000 * 2 + 1)
-    answers = []
-    for attempt in range(1, settings.consecutive + 1):
+    facts: dict[str, Any] = {
+        "url": url,
+        "required": settings.consecutive,
+        "latency_budget_ms": settings.latency_budget_ms,
+    }
+    answers: list[dict[str, Any]] = []
+    waited_before = budget.waited_seconds
+
+    def undecided(why: str, healthy: int) -> Outcome:
+        return Outcome.undecided(
+            f"{why} (GET {url})", **facts, consecutive_healthy=healthy, answers=answers, **budget.facts()
+        )
+
+    why = budget.acquire(settings.consecutive, max_wait, log)
+    if why:
+        return undecided(why, 0)
+    attempt, limited = 1, 0
+    while attempt <= settings.consecutive:
         answer = probe(url, timeout)
+        budget.observe(answer)
         answers.append(
             {"status": answer.status, "latency_ms": round(answer.latency_ms, 1), "error": answer.error or ""}
         )
+        if answer.status == 429:
+            limited += 1
+            log(
+                f"GET {url} #{attempt}: HTTP 429 (Retry-After {answer.retry_after or 'not given'}): the limiter"
+            )
+            left = max_wait - (budget.waited_seconds - waited_before)
+            why = budget.acquire(settings.consecutive - attempt + 1, left, log)
+            if why or limited > MAX_429_RETRIES:
+                return undecided(why or f"rate limited: HTTP 429 {limited} times in a row", attempt - 1)
+            continue  # the same answer again, after the limiter's window
         problem = judge(answer, settings.latency_budget_ms)
         log(f"GET {url} #{attempt}: {problem or f'healthy in {answer.latency_ms:.0f} ms'}")
         if problem:
             return Outcome.fail(
                 f"{url} answer {attempt} of {settings.consecutive}: {problem}",
-                url=url,
+                **facts,
                 consecutive_healthy=attempt - 1,
-                required=settings.consecutive,
-                latency_budget_ms=settings.latency_budget_ms,
                 answers=answers,
+                **budget.facts(),
             )
+        attempt += 1
     return Outcome.ok(
         f"{url} healthy {settings.consecutive} times in a row",
-        url=url,
+        **facts,
         consecutive_healthy=settings.consecutive,
-        required=settings.consecutive,
-        latency_budget_ms=settings.latency_budget_ms,
-        max_latency_ms=max(a["latency_ms"] for a in answers),
+        max_latency_ms=max(a["latency_ms"] for a in answers if a["status"] == 200),
         answers=answers,
+        **budget.facts(),
     )
 
 
-def _round(value: float) -> float | None:
+def _number(value: float) -> float | None:
+    """A measured number, or None when nothing was measured (metadata shows it as null, never as text)."""
     return None if math.isnan(value) else round(value, 2)
 
 
+def _planned(settings: BenchmarkSettings, budget: RequestBudget) -> int:
+    available = budget.available()
+    return settings.requests if available is None else min(settings.requests, available)
+
+
 def benchmark(
-    base_url: str, settings: BenchmarkSettings, timeout_seconds: float, log: Log = print
+    base_url: str,
+    settings: BenchmarkSettings,
+    timeout_seconds: float,
+    log: Log = print,
+    budget: RequestBudget | None = None,
 ) -> Outcome:
-    """A bounded load against `settings.path`; fails above the latency/error thresholds or below throughput."""
+    """A steady load on `settings.path` inside the budget; fails above the latency/error thresholds."""
+    budget = budget or RequestBudget(RateLimitSettings())
     url = join(base_url, settings.path)
-    report = load(
+    enough = min(settings.min_requests, settings.requests)
+    planned = _planned(settings, budget)
+    if planned < enough:
+        why = budget.acquire(enough, budget.settings.max_wait_seconds, log)
+        if why:
+            return Outcome.undecided(
+                f"{why} (benchmark of {url})",
+                url=url,
+                requested=settings.requests,
+                planned=planned,
+                **budget.facts(),
+            )
+        planned = _planned(settings, budget)
+    report = steady_load(
         url,
-        requests=settings.requests,
+        requests=planned,
+        rate_per_second=settings.rate_per_second,
         concurrency=settings.concurrency,
         duration_seconds=settings.duration_seconds,
         timeout_seconds=timeout_seconds,
     )
+    if report.last is not None:
+        budget.observe(report.last, in_a_row=False)
     measured = {
         "url": url,
         "requested": settings.requests,
+        "planned": planned,
         "sent": report.sent,
         "measured": report.measured,
         "rate_limited": report.rate_limited,
+        "rate_per_second": settings.rate_per_second,
+        "achieved_rate_rps": _number(report.achieved_rate_rps),
+        "min_gap_ms": _number(report.min_gap_seconds * 1000),
         "concurrency": settings.concurrency,
         "elapsed_seconds": round(report.elapsed_seconds, 3),
-        "p50_ms": _round(report.p(0.50)),
-        "p95_ms": _round(report.p(0.95)),
-        "p99_ms": _round(report.p(0.99)),
+        "p50_ms": _number(report.p(0.50)),
+        "p95_ms": _number(report.p(0.95)),
+        "p99_ms": _number(report.p(0.99)),
         "throughput_rps": round(report.throughput_rps, 2),
-        "error_rate": _round(report.error_rate),
+        "error_rate": _number(report.error_rate),
         "errors": report.errors,
         "thresholds": settings.model_dump(),
+        **budget.facts(),
     }
     log(
-        f"benchmark {url}: {report.sent} sent, {report.rate_limited} rate-limited, p50 {measured['p50_ms']} ms, "
-        f"p95 {measured['p95_ms']} ms, p99 {measured['p99_ms']} ms, {measured['throughput_rps']} req/s, "
+        f"benchmark {url}: {report.sent} sent at {settings.rate_per_second:g}/s, {report.rate_limited} "
+        f"rate-limited, p50 {measured['p50_ms']} ms, p95 {measured['p95_ms']} ms, p99 {measured['p99_ms']} ms, "
         f"error rate {measured['error_rate']}"
     )
-    problems = []
-    if report.measured < settings.min_measured_fraction * settings.requests:
-        cause = (
-            f"{report.rate_limited} answered 429 (rate limiter)"
-            if report.rate_limited
-            else "the duration bound ended it"
+    if report.measured < enough and report.rate_limited:
+        return Outcome.undecided(
+            f"rate limited: {report.measured} answers measured, {enough} make a verdict; the app answered 429 "
+            f"{report.rate_limited} time(s) (benchmark of {url})",
+            **measured,
         )
-        problems.append(f"only {report.measured} of {settings.requests} requests measured: {cause}")
+    problems = []
+    if report.measured < enough or (
+        not report.rate_limited and report.measured < settings.min_measured_fraction * planned
+    ):
+        problems.append(f"only {report.measured} of {planned} requests measured: the duration bound ended it")
     if report.measured and report.error_rate > settings.max_error_rate:
         problems.append(
             f"error rate {report.error_rate:.2%} above {settings.max_error_rate:.2%} ({report.errors})"
@@ -142,7 +215,7 @@ def benchmark(
     if problems:
         return Outcome.fail("; ".join(problems), **measured)
     return Outcome.ok(
-        f"p50 {measured['p50_ms']} ms, p95 {measured['p95_ms']} ms, p99 {measured['p99_ms']} ms, "
-        f"{measured['throughput_rps']} req/s",
+        f"p50 {measured['p50_ms']} ms, p95 {measured['p95_ms']} ms, p99 {measured['p99_ms']} ms over "
+        f"{report.measured} requests at {settings.rate_per_second:g}/s",
         **measured,
     )

@@ -1,8 +1,10 @@
-"""Checks 1-6 of `<env>/app` as plain calls: the asset check runs them, and so can a script.
+"""The checks of `<env>/app` as plain calls: the asset check runs them, and so can a script.
 
 `AppVerification` holds what the checks share (clients, names, the deployed revision from Terraform's
-outputs) and runs them in order. Integration tests and the benchmark run only when checks 1, 2 and 4 passed.
-What to do about a failure (roll back, record the revision) belongs to the caller:
+outputs, and one request budget per run: every HTTP check spends the app's rate limit, rate_limit.py) and
+runs them in order. The authentication probe, the integration tests and the benchmark run only when the
+blocking checks passed. What to do about a failure (roll back, record the revision) belongs to the
+caller:
 `components/app_verification.py`.
 """
 
@@ -17,9 +19,22 @@ from ..deploy.step import read_outputs
 from ..environments import Environment, VerificationSettings
 from ..lib.redact import Redactor
 from ..resources import AwsResource, TerraformResource
-from . import api, ecs, integration, network
+from . import api, authentication, ecs, ecs_tasks, integration, network
 from .outcome import Outcome, guarded
-from .results import BENCHMARK, BLOCKING, HEALTH, INTEGRATION, STABLE, STATUS, TARGETS, connect
+from .rate_limit import RequestBudget
+from .results import (
+    APP_CHECKS,
+    AUTHENTICATION,
+    BENCHMARK,
+    BLOCKING,
+    HEALTH,
+    INTEGRATION,
+    STABLE,
+    STATUS,
+    TARGETS,
+    TASKS,
+    connect,
+)
 
 Log = Callable[[str], None]
 
@@ -73,6 +88,7 @@ class AppVerification:
         self.cluster, self.service = naming.ecs_cluster(environment), naming.ecs_service(environment)
         self.expected_arn, self.expected_tag, self.outputs_error = deployed_revision(environment, terraform)
         self._masks: list[Redactor] = []
+        self.budget = RequestBudget(environment.verification.rate_limit)
 
     @classmethod
     def connect(
@@ -115,6 +131,22 @@ class AppVerification:
                 self.settings.health,
                 self.settings.request_timeout_seconds,
                 self.log,
+                self.budget,
+            ),
+        )
+
+    def tasks(self) -> Outcome:
+        return guarded(
+            "ECS tasks",
+            lambda: ecs_tasks.tasks_current(
+                self.ecs,
+                self.session.client("secretsmanager"),
+                cluster=self.cluster,
+                service=self.service,
+                container=naming.CONTAINER_NAME,
+                expected_task_definition=self.expected_arn,
+                expected_image_tag=self.expected_tag,
+                secret_names=(naming.neo4j_secret(self.environment), naming.app_secret(self.environment)),
             ),
         )
 
@@ -135,9 +167,11 @@ class AppVerification:
         return outcome
 
     def run(self) -> dict[str, Outcome]:
-        """Checks 1-6 in order; 5 and 6 are marked not run when a blocking one (1, 2, 4) failed."""
+        """Every check in APP_CHECKS order; the HTTP ones after health are not run when a blocking one failed
+        or was inconclusive. One request budget for the run: a second run starts from what the app says."""
         base_url, settings = self.environment.base_url, self.settings
-        outcomes = {STABLE: self.wait_stable(), STATUS: self.status()}
+        self.budget = RequestBudget(settings.rate_limit)
+        outcomes = {STABLE: self.wait_stable(), STATUS: self.status(), TASKS: self.tasks()}
         outcomes[TARGETS] = guarded(
             "target health",
             lambda: network.targets_healthy(self.elbv2, naming.target_group(self.environment)),
@@ -145,24 +179,35 @@ class AppVerification:
         outcomes[HEALTH] = self.health()
         failed = [name for name in BLOCKING if not outcomes[name].passed]
         if failed:
-            skipped = f"not run: blocking check(s) failed ({', '.join(failed)})"
-            outcomes[INTEGRATION] = Outcome.fail(skipped, not_run=True)
-            outcomes[BENCHMARK] = Outcome.fail(skipped, not_run=True)
-            return outcomes
+            why = ", ".join(
+                f"{name} {'inconclusive' if outcomes[name].inconclusive else 'failed'}" for name in failed
+            )
+            for name in (AUTHENTICATION, INTEGRATION, BENCHMARK):
+                outcomes[name] = Outcome.fail(
+                    f"not run: blocking check(s) did not pass ({why})", not_run=True
+                )
+            return {name: outcomes[name] for name in APP_CHECKS}
+        timeout = settings.request_timeout_seconds
+        outcomes[AUTHENTICATION] = guarded(
+            "authentication probe",
+            lambda: authentication.unauthenticated_routes(base_url, timeout, self.budget, self.log),
+        )
         outcomes[INTEGRATION] = guarded(
             "integration suite",
             lambda: integration.run_suite(
                 base_url,
                 read_only=integration_read_only(self.environment),
                 timeout_seconds=settings.integration_timeout_seconds,
-                request_timeout_seconds=settings.request_timeout_seconds,
+                request_timeout_seconds=timeout,
+                budget=self.budget,
+                log=self.log,
             ),
         )
         outcomes[BENCHMARK] = guarded(
             "benchmark",
-            lambda: api.benchmark(base_url, settings.benchmark, settings.request_timeout_seconds, self.log),
+            lambda: api.benchmark(base_url, settings.benchmark, timeout, self.log, self.budget),
         )
-        return outcomes
+        return {name: outcomes[name] for name in APP_CHECKS}
 
     def running(self, outcomes: dict[str, Outcome]) -> str | None:
         """The task definition the service runs (from the status check), else the one Terraform applied."""

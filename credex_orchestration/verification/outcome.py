@@ -17,9 +17,13 @@ from ..lib.redact import Redactor
 
 @dataclass
 class Outcome:
+    """`inconclusive`: the check could not decide (the app's rate limiter left no budget in its time): not a
+    pass, never a failure that blocks or rolls back; it shows as a warning."""
+
     passed: bool
     reason: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    inconclusive: bool = False
 
     @classmethod
     def ok(cls, reason: str, **metadata: Any) -> Outcome:
@@ -28,6 +32,12 @@ class Outcome:
     @classmethod
     def fail(cls, reason: str, **metadata: Any) -> Outcome:
         return cls(False, reason, dict(metadata))
+
+    @classmethod
+    def undecided(cls, reason: str, **metadata: Any) -> Outcome:
+        """Inconclusive; the reason starts with "inconclusive: " so it reads so wherever it is shown."""
+        text = reason if reason.startswith("inconclusive: ") else f"inconclusive: {reason}"
+        return cls(False, text, {**metadata, "inconclusive": True}, inconclusive=True)
 
 
 def describe_error(what: str, error: Exception) -> str:

@@ -1,7 +1,9 @@
 """An environment's AWS resources created in moto under naming.py's names, for the verification checks.
 
 moto runs as its own server with MOTO_ECS_SERVICE_RUNNING=1 (services report running tasks, rollout
-COMPLETED) and MOTO_ACCOUNT_ID=000000000000 (the account the fixture Terraform roots put in their ARNs).
+COMPLETED) and MOTO_ACCOUNT_ID=000000000000 (the account the fixture Terraform roots put in their ARNs),
+through tests/support/moto_ecs_tasks.py, which gives services the tasks moto leaves out (startedAt, per
+service, replaced on a new task definition).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 from cryptography import x509
@@ -24,10 +27,13 @@ from .moto import MotoServer
 
 ACCOUNT = "000000000000"
 ECS_MOTO_ENV = {"MOTO_ECS_SERVICE_RUNNING": "1", "MOTO_ACCOUNT_ID": ACCOUNT}
+ECS_MOTO_MODULE = "tests.support.moto_ecs_tasks"
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def ecs_moto() -> MotoServer:
-    return MotoServer(env=ECS_MOTO_ENV)
+    """moto with running service tasks; the project on the server's path for its entry module."""
+    return MotoServer(env={**ECS_MOTO_ENV, "PYTHONPATH": str(PROJECT)}, module=ECS_MOTO_MODULE)
 
 
 @dataclass
@@ -60,9 +66,10 @@ class World:
         return arn
 
     def app(self, image_tag: str) -> str:
-        """Cluster, a service running `image_tag`'s new revision, and the log group with a few lines."""
+        """Cluster, the app secret, a service running `image_tag`'s new revision, and the log group."""
         ecs = self.client("ecs")
         ecs.create_cluster(clusterName=naming.ecs_cluster(self.env))
+        self.app_secret()
         arn = self.register(image_tag)
         ecs.create_service(
             cluster=naming.ecs_cluster(self.env),
@@ -84,6 +91,25 @@ class World:
             ],
         )
         return arn
+
+    def app_secret(self) -> None:
+        """The app's secret (terraform/app/secrets.tf owns it; an operator puts its value), if not there."""
+        secrets = self.client("secretsmanager")
+        try:
+            secrets.describe_secret(SecretId=naming.app_secret(self.env))
+        except secrets.exceptions.ResourceNotFoundException:
+            value = {"JWT_SECRET": "jwt-value-s3cr3t", "CLIENT_API_KEY": "client-key-s3cr3t"}
+            secrets.create_secret(Name=naming.app_secret(self.env), SecretString=json.dumps(value))
+
+    def tasks(self) -> list[dict]:
+        """The service's running tasks, as the stale-task check reads them."""
+        ecs, cluster = self.client("ecs"), naming.ecs_cluster(self.env)
+        arns = ecs.list_tasks(
+            cluster=cluster, serviceName=naming.ecs_service(self.env), desiredStatus="RUNNING"
+        )
+        return (
+            ecs.describe_tasks(cluster=cluster, tasks=arns["taskArns"])["tasks"] if arns["taskArns"] else []
+        )
 
     def deploy(self, image_tag: str) -> str:
         """What the real app root does on a new image: a new revision, and the service pointed at it."""

@@ -20,13 +20,12 @@ def free_port() -> int:
 class MotoServer:
     """`python -m moto.server` on 127.0.0.1:<free port>; `env` reaches the server process only.
 
-    Pass e.g. {"MOTO_ECS_SERVICE_RUNNING": "1"} so ECS services report running tasks.
+    Pass e.g. {"MOTO_ECS_SERVICE_RUNNING": "1"} so ECS services report running tasks; `module` runs another
+    entry point of moto's server (e.g. tests.support.moto_ecs_tasks, which adds the tasks of services).
     """
 
     def __init__(self, env: Mapping[str, str] | None = None, module: str = "moto.server") -> None:
-        self.module = (
-            module  # another entry point that starts moto's server (tests/support/rehearsal_moto.py)
-        )
+        self.module = module
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         self._env = {**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false", **(env or {})}
