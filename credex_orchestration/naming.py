@@ -231,6 +231,13 @@ BRANCH_PUSH_TRIGGER = "branch-push"
 DEPLOY_POLICY_KEY = AssetKey(["iam", "deploy_policy"])
 
 
+def environment_pool(environment: str) -> str:
+    """Dagster concurrency pool of everything that plans, applies, imports, deletes or unlocks in an
+    environment: the instance gives each pool one slot, so one such step runs at a time per environment,
+    whatever started it (docs/decisions/0140-one-writer-per-environment.md)."""
+    return f"credex-environment-{environment}"
+
+
 def component_key(environment: str, component: str) -> AssetKey:
     """`<env>/<component>`: connectors, databases or app of one environment."""
     return AssetKey([environment, component])

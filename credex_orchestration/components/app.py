@@ -93,6 +93,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "ecs"},
         tags={naming.COMPONENT_TAG: "app"},
+        pool=naming.environment_pool(environment.name),
         description=f"credex-core on ECS Fargate in {environment.name}, image tag = git SHA.",
     )
     def app(

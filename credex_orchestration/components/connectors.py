@@ -45,6 +45,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws"},
         tags={naming.COMPONENT_TAG: "connectors"},
+        pool=naming.environment_pool(environment.name),
         description=f"VPC, subnets, NAT, security groups, ALB, certificate, DNS and ECR of {environment.name}.",
     )
     def connectors(

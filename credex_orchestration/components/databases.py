@@ -77,6 +77,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
         tags={naming.COMPONENT_TAG: "databases"},
+        pool=naming.environment_pool(environment.name),
         description=f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}.",
     )
     def databases(

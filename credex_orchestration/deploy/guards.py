@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext
 from ..environments import Environment
 from ..naming import BRANCH_PUSH_TRIGGER as BRANCH_PUSH
 from ..naming import BRANCH_TAG, TRIGGER_TAG
+from .writers import check_single_writer
 
 
 class DeployRefused(RuntimeError):
@@ -48,3 +49,4 @@ def check_deploy_allowed(
 def guard_deploy(context: AssetExecutionContext, environment: Environment, component: str, config) -> None:
     """The one-line call at the top of each component asset."""
     check_deploy_allowed(environment, component, context.run.tags, getattr(config, "confirm_environment", ""))
+    check_single_writer(context.instance, environment, f"{environment.name}/{component}")

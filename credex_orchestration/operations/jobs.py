@@ -20,6 +20,7 @@ from pydantic import Field
 from .. import naming
 from ..environments import COMPONENTS, Environment, Environments
 from ..resources import AwsResource, TerraformResource
+from ..deploy.writers import check_single_writer
 from .cleanup import CleanupReport, run_cleanup
 from .state_lock import force_unlock_if_stale
 
@@ -60,10 +61,15 @@ def report_metadata(report: CleanupReport) -> dict:
 
 
 def cleanup_job(environment: Environment, environments: Environments):
-    @op(name=naming.op_name(environment.name, "cleanup"), tags={naming.KIND_TAG: "cleanup"})
+    @op(
+        name=naming.op_name(environment.name, "cleanup"),
+        tags={naming.KIND_TAG: "cleanup"},
+        pool=naming.environment_pool(environment.name),
+    )
     def cleanup(
         context: OpExecutionContext, config: CleanupConfig, aws: AwsResource, terraform: TerraformResource
     ) -> Output[dict]:
+        check_single_writer(context.instance, environment, naming.cleanup_job(environment.name))
         report = run_cleanup(
             aws.session(environment),
             terraform,
@@ -100,10 +106,15 @@ def cleanup_job(environment: Environment, environments: Environments):
 
 
 def unlock_job(environment: Environment):
-    @op(name=naming.op_name(environment.name, "unlock"), tags={naming.KIND_TAG: "unlock"})
+    @op(
+        name=naming.op_name(environment.name, "unlock"),
+        tags={naming.KIND_TAG: "unlock"},
+        pool=naming.environment_pool(environment.name),
+    )
     def unlock(
         context: OpExecutionContext, config: UnlockConfig, terraform: TerraformResource
     ) -> Output[bool]:
+        check_single_writer(context.instance, environment, naming.unlock_job(environment.name))
         if config.component not in COMPONENTS:
             raise ValueError(f"unknown component {config.component!r} (one of: {', '.join(COMPONENTS)})")
         who = context.run.tags.get("dagster/user") or getpass.getuser()

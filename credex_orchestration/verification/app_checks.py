@@ -126,6 +126,7 @@ def build_app_checks(environment: Environment) -> AssetChecksDefinition:
     @multi_asset_check(
         specs=specs(key, APP_CHECKS, blocking),
         name=f"{environment.name}__app_checks",
+        pool=naming.environment_pool(environment.name),
         description=f"Post-deploy verification of {environment.name}/app; rolls back on a blocking failure.",
     )
     def app_checks(
