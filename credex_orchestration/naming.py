@@ -252,6 +252,11 @@ def backups_key(environment: str) -> AssetKey:
     return AssetKey([environment, "database_backups"])
 
 
+def orphans_key(environment: str) -> AssetKey:
+    """`<env>/orphans`: observations of what each cleanup found orphaned (when each was first seen)."""
+    return AssetKey([environment, "orphans"])
+
+
 def deployment_user_key(environment: str) -> AssetKey:
     return AssetKey([environment, "deployment_user"])
 

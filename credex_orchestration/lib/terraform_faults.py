@@ -31,10 +31,13 @@ ERRORED_STATE = "errored.tfstate"
 
 def _die_with_parent(parent: int) -> Callable[[], None]:
     def preexec() -> None:
+        # Everything Terraform writes (saved plans, errored.tfstate, local state) is its owner's alone.
+        os.umask(0o077)
         # SIGTERM: Terraform stops what it is doing, writes what state it can and releases its lock; an
         # orphaned Terraform would otherwise apply on, unsupervised, and exit without saving state.
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.uname().sysname == "Linux":
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 
@@ -42,15 +45,12 @@ def _die_with_parent(parent: int) -> Callable[[], None]:
 
 
 def supervised_child() -> dict[str, Any]:
-    """Popen arguments: own process group, and (on Linux) SIGTERM when the worker that started it dies.
+    """Popen arguments: own process group, umask 077, and (Linux) SIGTERM when the worker that started it dies.
 
     PR_SET_PDEATHSIG fires when the thread that forked exits: Terraform commands are started from the
     step's own thread, which outlives them.
     """
-    arguments: dict[str, Any] = {"start_new_session": True}
-    if os.uname().sysname == "Linux":
-        arguments["preexec_fn"] = _die_with_parent(os.getpid())
-    return arguments
+    return {"start_new_session": True, "preexec_fn": _die_with_parent(os.getpid())}
 
 
 def classify_state_fault(
@@ -101,8 +101,7 @@ def classify_state_fault(
     return StateLockedError(
         f"{where}: the state lock is held by {lock.who} since {lock.created} (lock ID {lock.lock_id}, "
         f"operation {lock.operation}); gave up after {workspace.lock_timeout_seconds}s. If that holder is "
-        "gone (its run failed or its worker died), "
-        + (hint or f"force-unlock lock {lock.lock_id}"),
+        "gone (its run failed or its worker died), " + (hint or f"force-unlock lock {lock.lock_id}"),
         lock,
     )
 

@@ -1,9 +1,11 @@
 """Maintenance jobs per environment: `cleanup_<env>` (dry run unless asked) and `unlock_<env>`."""
 
 import getpass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from dagster import (
+    AssetObservation,
+    DagsterInstance,
     Config,
     MetadataValue,
     OpExecutionContext,
@@ -36,6 +38,15 @@ class CleanupConfig(Config):
         5, ge=1, le=20, description="Attempts per deletion (dependencies clear in between)."
     )
     retry_delay_seconds: float = Field(5.0, ge=0, le=300)
+    min_age_minutes: float = Field(
+        60,
+        ge=0,
+        description=(
+            "Keep orphans younger than this (or, when AWS gives no creation time, first seen orphaned less than "
+            "this long ago): an apply that failed may have created them without saving them to state. "
+            "0 turns the wait off (resources you know are orphans)."
+        ),
+    )
 
 
 class UnlockConfig(Config):
@@ -43,6 +54,22 @@ class UnlockConfig(Config):
     reason: str = Field(description="Why the lock is released; recorded with the unlock.")
     min_age_minutes: float = Field(60, ge=0, description="Refuse a lock younger than this.")
     expected_lock_id: str = Field("", description="When set, refuse unless the current lock has this ID.")
+
+
+ORPHANS_SEEN = "orphans_seen"
+
+
+def first_seen_orphaned(instance: DagsterInstance, environment: str) -> dict[str, datetime]:
+    """When earlier cleanups of the environment first reported each resource (by ARN) as an orphan."""
+    seen: dict[str, datetime] = {}
+    for record in instance.fetch_observations(naming.orphans_key(environment), limit=500).records:
+        observation = record.asset_observation
+        if observation is None or ORPHANS_SEEN not in observation.metadata:
+            continue
+        at = datetime.fromtimestamp(record.timestamp, UTC)
+        for arn in observation.metadata[ORPHANS_SEEN].value or []:
+            seen[arn] = min(seen.get(arn, at), at)
+    return seen
 
 
 def report_metadata(report: CleanupReport) -> dict:
@@ -76,11 +103,20 @@ def cleanup_job(environment: Environment, environments: Environments):
             environment,
             environments,
             delete=config.run_cleanup,
+            min_age=timedelta(minutes=config.min_age_minutes),
+            first_seen=first_seen_orphaned(context.instance, environment.name),
             run_tags=dict(context.run.tags),
             confirmation=config.confirm_environment,
             attempts=config.retry_attempts,
             retry_delay_seconds=config.retry_delay_seconds,
             log=context.log.info,
+        )
+        seen = sorted({c.arn for c in report.orphans} | {c.arn for c, _ in report.protected})
+        context.log_event(
+            AssetObservation(
+                asset_key=naming.orphans_key(environment.name),
+                metadata={ORPHANS_SEEN: MetadataValue.json(seen)},
+            )
         )
         if report.failed:
             raise RuntimeError(
