@@ -9,9 +9,8 @@ See docs/decisions/0051-environment-scoped-cleanup.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import (
     AssetObservation,
-    DagsterInstance,
     Config,
+    DagsterInstance,
     MetadataValue,
     OpExecutionContext,
     Output,
@@ -20,9 +20,9 @@ from dagster import (
 from pydantic import Field
 
 from .. import naming
+from ..deploy.writers import check_single_writer
 from ..environments import COMPONENTS, Environment, Environments
 from ..resources import AwsResource, TerraformResource
-from ..deploy.writers import check_single_writer
 from .cleanup import CleanupReport, run_cleanup
 from .state_lock import force_unlock_if_stale
 
