@@ -252,6 +252,16 @@ def backups_key(environment: str) -> AssetKey:
     return AssetKey([environment, "database_backups"])
 
 
+def verified_revision_parameter(environment: str) -> str:
+    """SSM parameter holding the app revision that last passed every blocking check (JSON)."""
+    return f"/credex/{environment}/app/last-verified"
+
+
+def live_revision_parameter(environment: str) -> str:
+    """SSM parameter holding the app revision the service runs after the last verification or rollback."""
+    return f"/credex/{environment}/app/live"
+
+
 def orphans_key(environment: str) -> AssetKey:
     """`<env>/orphans`: observations of what each cleanup found orphaned (when each was first seen)."""
     return AssetKey([environment, "orphans"])

@@ -63,8 +63,10 @@ def verify_app(
     else:
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
         context.op_execution_context.log_event(revisions.verified_observation(environment.name, revision))
+        where = _record_in_aws(context, verification, revision, live_only=False)
         context.log.info(
-            f"{environment.name}: {running} passed every blocking check; recorded as the last good revision"
+            f"{environment.name}: {running} (image {revision.image_tag}) passed every blocking check; recorded as "
+            f"the last good revision ({where})"
         )
 
     for name in APP_CHECKS:
@@ -75,13 +77,41 @@ def verify_app(
         yield result(key, name, outcome, severity)
 
 
+def _record_in_aws(
+    context: AssetCheckExecutionContext,
+    verification: AppVerification,
+    revision: revisions.Revision,
+    *,
+    live_only: bool,
+) -> str:
+    """Write the verified (and live) revision to the environment's SSM parameters; where it went, or why not."""
+    environment = verification.environment.name
+    names = [naming.live_revision_parameter(environment)]
+    if not live_only:
+        names.insert(0, naming.verified_revision_parameter(environment))
+    try:
+        ssm = verification.session.client("ssm")
+        for name in names:
+            revisions.record_in_aws(ssm, name, revision)
+    except Exception as error:
+        context.log.warning(f"{environment}: could not record {revision.task_definition_arn} in AWS: {error}")
+        return f"not in AWS: {type(error).__name__}"
+    return ", ".join(f"ssm:{name}" for name in names)
+
+
 def _rollback(
     context: AssetCheckExecutionContext, verification: AppVerification, running: str | None, why: str
 ) -> dict[str, Any]:
     """Roll the service back to the last revision that passed, when this run deployed the app."""
     environment = verification.environment
     instance, run_id = context.instance, context.run.run_id
-    last_good = revisions.last_verified(instance, environment.name)
+    try:
+        last_good = revisions.last_verified(instance, environment.name, verification.session.client("ssm"))
+    except Exception as error:  # AWS's record unreadable: the instance's record is the fallback
+        context.log.warning(
+            f"{environment.name}: the revision record in AWS is unreadable ({error}); using the instance's"
+        )
+        last_good = revisions.last_verified(instance, environment.name)
     deployed = revisions.materialised_in_run(instance, environment.name, run_id)
     not_now = rollback.decide(deployed_in_run=deployed, current=running, last_good=last_good)
     if not_now:
@@ -108,6 +138,13 @@ def _rollback(
     except Exception as error:
         context.log.error(f"{environment.name}: rollback to {last_good.task_definition_arn} failed: {error}")
         return {"rolled_back": False, "error": f"{type(error).__name__}: {error}", "failed": why}
+    record["live_record"] = _record_in_aws(context, verification, last_good, live_only=True)
+    record["live_image_tag"] = last_good.image_tag
+    context.log.warning(
+        f"{environment.name}: live SHA is now {last_good.image_tag} ({last_good.task_definition_arn}); the app's "
+        f"Terraform state still names the rolled-back image {verification.expected_tag}: the next deploy without "
+        f"git_sha deploys the live {last_good.image_tag}; give git_sha of a fixed commit to move on"
+    )
     context.op_execution_context.log_event(
         AssetObservation(
             asset_key=revisions.app_key(environment.name),
