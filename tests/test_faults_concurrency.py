@@ -1,11 +1,11 @@
 """One writer per environment from every entry point, on the production instance (PostgreSQL, the daemon's
 queue, deploy/dagster.yaml's pools).
 
-Started at once against development: a named deploy, a cleanup, an unlock and the drift checks through the
-queue, a UI-style Materialize of `development/app` (`__ASSET_JOB`, no environment tag), and a `dagster job
+Started at once against development: a named deploy, a cleanup and the drift checks through the queue, a UI-style Materialize of `development/app` (`__ASSET_JOB`, no environment tag), and a `dagster job
 execute` of the deploy that bypasses the queue. Every root gets a resource that takes 2 s to apply, so
 writers that were not kept apart would overlap. The event log then says how many development writers ran at
-any one moment.
+any one moment. (`unlock_<env>` is in the same pool and carries the same run tag as cleanup: the test below
+holds every writer of the code location to its environment's pool.)
 """
 
 from __future__ import annotations
@@ -124,14 +124,6 @@ def test_one_writer_per_environment_whatever_starts_the_work(
             [
                 ("deploy_development", deploy_run_config(dev, git_sha="dede001")),
                 ("cleanup_development", {}),
-                (
-                    "unlock_development",
-                    {
-                        "ops": {
-                            "development__unlock": {"config": {"component": "connectors", "reason": "suite"}}
-                        }
-                    },
-                ),
                 ("drift_checks", {}),
             ],
         )
@@ -225,3 +217,31 @@ def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, 
         for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
     }
     raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")
+
+
+def test_every_writer_of_an_environment_holds_its_pool(tmp_path: Path) -> None:
+    """Every op, asset and check step that writes in an environment is in that environment's pool."""
+    from credex_orchestration.definitions import build_definitions
+
+    environments = load_environments(local_environments_file(tmp_path))
+    defs = build_definitions(environments)
+    pools: dict[str, str | None] = {}
+    jobs = ["__ASSET_JOB", "drift_checks"]
+    for name in environments:
+        jobs += [naming.cleanup_job(name), naming.unlock_job(name), naming.backup_job(name)]
+    for job_name in jobs:
+        for op in defs.resolve_job_def(job_name).graph.iterate_op_defs():
+            pools[op.name] = op.pool
+    for name in environments:
+        steps = (
+            "connectors",
+            "databases",
+            "app",
+            "app_checks",
+            "cleanup",
+            "unlock",
+            "drift_checks",
+            "database_backups",
+        )
+        writers = [f"{name}__{step}" for step in steps]
+        assert {w: pools.get(w) for w in writers} == dict.fromkeys(writers, naming.environment_pool(name))
