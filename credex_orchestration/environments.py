@@ -7,6 +7,7 @@ the file, the environment and the field, because that message is what `dagster d
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -58,8 +59,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore's bundled endpoint data knows, in every partition (no network call)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def _real_region(value: str | None) -> str | None:
+    if value is not None and value not in known_regions():
+        raise ValueError(f"{value!r} is not an AWS region (e.g. af-south-1, eu-west-1)")
+    return value
+
+
 class AwsSettings(_Model):
     region: str = Field("af-south-1", description="AWS region of every resource of the environment.")
+
+    _region = field_validator("region")(classmethod(lambda cls, value: _real_region(value)))
     account: str | None = Field(None, description="Label of the AWS account (e.g. shared-nonprod).")
     account_id: str | None = Field(
         None,
@@ -86,6 +108,8 @@ class StateSettings(_Model):
     local_dir: str | None = Field(
         None, description="Directory of local state (local backend); relative to the Terraform work dir."
     )
+
+    _region = field_validator("region")(classmethod(lambda cls, value: _real_region(value)))
 
     @model_validator(mode="after")
     def _bucket_for_s3(self) -> StateSettings:
@@ -411,6 +435,20 @@ def _cross_checks(entries: dict[str, Environment], source: Path) -> list[str]:
                     f" environment {seen[value]!r}"
                 )
             seen[value] = env.name
+    return problems + _overlapping_networks(entries, source)
+
+
+def _overlapping_networks(entries: dict[str, Environment], source: Path) -> list[str]:
+    """VPC CIDRs of two environments must not overlap (peering, shared accounts, routes to each other)."""
+    problems = []
+    named = [(env.name, ipaddress.ip_network(env.network.vpc_cidr)) for env in entries.values()]
+    for index, (name, network) in enumerate(named):
+        for other, other_network in named[:index]:
+            if network != other_network and network.overlaps(other_network):
+                problems.append(
+                    f"{source}: environment {name!r}, field 'network.vpc_cidr': {network} overlaps "
+                    f"{other_network} of environment {other!r}"
+                )
     return problems
 
 

@@ -237,6 +237,13 @@ BRANCH_PUSH_TRIGGER = "branch-push"
 DEPLOY_POLICY_KEY = AssetKey(["iam", "deploy_policy"])
 
 
+def environment_pool(environment: str) -> str:
+    """Dagster concurrency pool of everything that plans, applies, imports, deletes or unlocks in an
+    environment: the instance gives each pool one slot, so one such step runs at a time per environment,
+    whatever started it (docs/decisions/0140-one-writer-per-environment.md)."""
+    return f"credex-environment-{environment}"
+
+
 def component_key(environment: str, component: str) -> AssetKey:
     """`<env>/<component>`: connectors, databases or app of one environment."""
     return AssetKey([environment, component])
@@ -249,6 +256,21 @@ def ami_key(edition: str) -> AssetKey:
 
 def backups_key(environment: str) -> AssetKey:
     return AssetKey([environment, "database_backups"])
+
+
+def verified_revision_parameter(environment: str) -> str:
+    """SSM parameter holding the app revision that last passed every blocking check (JSON)."""
+    return f"/credex/{environment}/app/last-verified"
+
+
+def live_revision_parameter(environment: str) -> str:
+    """SSM parameter holding the app revision the service runs after the last verification or rollback."""
+    return f"/credex/{environment}/app/live"
+
+
+def orphans_key(environment: str) -> AssetKey:
+    """`<env>/orphans`: observations of what each cleanup found orphaned (when each was first seen)."""
+    return AssetKey([environment, "orphans"])
 
 
 def deployment_user_key(environment: str) -> AssetKey:

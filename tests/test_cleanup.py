@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from credex_orchestration import naming
@@ -41,7 +43,7 @@ def _repositories(session) -> set[str]:
 def test_dry_run_reports_development_orphans_and_deletes_nothing(world, environments, terraform) -> None:
     dev = environments["development"]
     vpcs, repositories = _vpcs(world.session), _repositories(world.session)
-    report = run_cleanup(world.session, terraform, dev, environments, delete=False)
+    report = run_cleanup(world.session, terraform, dev, environments, delete=False, min_age=timedelta(0))
     assert report.dry_run and not report.deleted
     ids = {c.resource_id for c in report.orphans}
     assert {world.ids["dev_old_vpc"], world.ids["dev_old_subnet"], world.ids["dev_old_sg"]} <= ids
@@ -63,7 +65,14 @@ def test_development_cleanup_deletes_its_orphans_in_order_and_nothing_else(
     dev = environments["development"]
     lines: list[str] = []
     report = run_cleanup(
-        world.session, terraform, dev, environments, delete=True, retry_delay_seconds=0.01, log=lines.append
+        world.session,
+        terraform,
+        dev,
+        environments,
+        delete=True,
+        min_age=timedelta(0),
+        retry_delay_seconds=0.01,
+        log=lines.append,
     )
     assert not report.failed, report.failed
     order = [c.kind for c in report.deleted]
@@ -83,7 +92,9 @@ def test_development_cleanup_deletes_its_orphans_in_order_and_nothing_else(
     # Recorded per resource; a second run finds nothing left to delete.
     statuses = {row["id"]: row["status"] for row in report.rows()}
     assert statuses[world.ids["dev_old_vpc"]] == "deleted"
-    assert not run_cleanup(world.session, terraform, dev, environments, delete=False).orphans
+    assert not run_cleanup(
+        world.session, terraform, dev, environments, delete=False, min_age=timedelta(0)
+    ).orphans
 
 
 def test_refusals_delete_nothing(world, environments, terraform) -> None:
@@ -143,3 +154,39 @@ def test_names_are_matched_to_environments_as_whole_words(tmp_path) -> None:
         "s3:bucket",
         "credex-terraform-state-development",
     )
+
+
+def test_a_deleting_cleanup_keeps_what_an_apply_may_have_just_created(world, environments, terraform) -> None:
+    """Nothing younger than the minimum age goes; a resource of unknown age (a security group: AWS gives no
+    creation time) waits until it has been seen orphaned for that long."""
+    from credex_orchestration.operations.orphans import now_utc
+
+    dev = environments["development"]
+    vpcs = _vpcs(world.session)
+    report = run_cleanup(world.session, terraform, dev, environments, delete=True, retry_delay_seconds=0.01)
+    assert not report.deleted and not report.orphans, [c.resource_id for c in report.deleted]
+    kept = {c.resource_id: reason for c, reason in report.protected}
+    assert "first seen orphaned now" in kept[world.ids["dev_old_sg"]]
+    assert "younger than 60 min" in kept[naming.ecr_repository(dev)]
+    assert _vpcs(world.session) == vpcs
+
+    # Seen orphaned two hours ago, but the repository was created minutes ago: only the unknown-age ones go.
+    seen = {c.arn: now_utc() - timedelta(hours=2) for c, _ in report.protected}
+    later = run_cleanup(
+        world.session, terraform, dev, environments, delete=True, first_seen=seen, retry_delay_seconds=0.01
+    )
+    gone = {c.resource_id for c in later.deleted}
+    assert world.ids["dev_old_sg"] in gone and world.ids["dev_old_vpc"] in gone
+    assert naming.ecr_repository(dev) in _repositories(world.session)
+    # Two hours on, the repository is old enough too.
+    final = run_cleanup(
+        world.session,
+        terraform,
+        dev,
+        environments,
+        delete=True,
+        first_seen=seen,
+        now=now_utc() + timedelta(hours=2),
+        retry_delay_seconds=0.01,
+    )
+    assert naming.ecr_repository(dev) in {c.resource_id for c in final.deleted}

@@ -7,6 +7,7 @@ from dagster import AssetKey, DagsterInstance
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
+from credex_orchestration.deploy.preflight import RunConfigRefused
 from credex_orchestration.resources import AwsResource
 
 from .support.runs import latest_metadata as _metadata
@@ -101,5 +102,11 @@ def test_first_app_deploy_needs_a_git_sha(deploy, environments) -> None:
     deploy.record_ami("community")
     result = deploy("deploy_development", deploy_run_config(env), raise_on_error=False)
     assert "give git_sha" in step_failure(result, "development__app")
-    bad = deploy("deploy_development", deploy_run_config(env, git_sha="main; rm -rf /"), raise_on_error=False)
-    assert "is not a git SHA" in step_failure(bad, "development__app")
+    with pytest.raises(RunConfigRefused, match="is not a git SHA"):
+        deploy_run_config(env, git_sha="main; rm -rf /")
+    config = deploy_run_config(env)
+    config["ops"]["development__app"]["config"]["git_sha"] = "main; rm -rf /"
+    bad = deploy("deploy_development", config, raise_on_error=False)
+    # Refused by the run's first step, before connectors or databases planned anything.
+    assert "is not a git SHA" in step_failure(bad, "development__connectors")
+    assert not any(e.event_type_value == "ASSET_MATERIALIZATION" for e in bad.all_events)

@@ -69,7 +69,7 @@ def test_a_deploy_never_deletes_and_cleanup_deletes_only_its_environment(dagster
     assert latest_metadata(dagster.instance, "development", "connectors")["imported_existing"] == []
     assert _log_groups(dagster.session) == everything
 
-    delete = {"ops": {"development__cleanup": {"config": {"run_cleanup": True}}}}
+    delete = {"ops": {"development__cleanup": {"config": {"run_cleanup": True, "min_age_minutes": 0}}}}
     # A run that claims to come from a branch push never deletes.
     pushed = dagster("cleanup_development", delete, tags={"credex/trigger": "branch-push"})
     assert not pushed.success and "branch push" in step_failure(pushed)
@@ -107,7 +107,9 @@ def test_cleanup_job_dry_run_reports_and_production_needs_confirmation(dagster, 
     dagster.session.client("logs").create_log_group(
         logGroupName="/ecs/credex-core-old-development", tags=dict(naming.common_tags(dev, "app"))
     )
-    result = dagster("cleanup_development")
+    result = dagster(
+        "cleanup_development", {"ops": {"development__cleanup": {"config": {"min_age_minutes": 0}}}}
+    )
     assert result.success
     (output,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
     metadata = output.event_specific_data.metadata

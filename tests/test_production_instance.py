@@ -66,7 +66,11 @@ def test_production_file_is_what_the_issue_asks_for() -> None:
         "key": "credex/environment",
         "value": {"applyLimitPerUniqueValue": True},
         "limit": 1,
-    } in coordinator["config"]["tag_concurrency_limits"]
+    } in config["concurrency"]["runs"]["tag_concurrency_limits"]
+    # One writer per environment from every entry point: one slot per pool, claimed per step.
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["concurrency"]["pools"]["granularity"] == "op"
+    assert config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
     assert (config["run_launcher"]["module"], config["run_launcher"]["class"]) == (
         "dagster_aws.ecs",
         "EcsRunLauncher",

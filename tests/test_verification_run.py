@@ -148,7 +148,7 @@ def test_a_failed_blocking_check_rolls_back_to_the_last_passing_revision(setup, 
     record = _meta(health)["rollback"]
     assert record["rolled_back"] is True
     assert (record["from_task_definition"], record["to_task_definition"]) == (bad, good)
-    assert record["why"].startswith("api_health: ") and record["healthy_after_rollback"] is True
+    assert record["why"].startswith("api_health: ") and record["healthy_after_rollback"] is True, record
     assert world.running() == good  # the service is back on the previous revision
     assert evaluations["app:ecs_status"].passed  # the bad revision was the one this run deployed
     assert "not run" in evaluations["app:integration_tests"].description

@@ -21,6 +21,7 @@ from ..deploy.step import deploy_component, read_outputs
 from ..environments import Environment
 from ..lib.terraform import Output
 from ..resources import AwsResource, TerraformResource
+from ..verification import revisions
 from . import connectors, databases
 from .app_verification import app_check_specs, verify_app
 
@@ -99,6 +100,58 @@ def read_inputs(
     return upstream, db, terraform.workspace(environment, "app").outputs()
 
 
+def live_image(
+    context: AssetExecutionContext, environment: Environment, aws: AwsResource, in_state: str | None
+) -> str | None:
+    """The image the service runs after a rollback, when it differs from what Terraform's state names.
+
+    Keeping the deployed image then means keeping the live one, not re-applying the revision that was rolled
+    back. A shared-state environment refuses when the record cannot be read; a local one (fixture worlds
+    with no AWS behind them) keeps the state's image.
+    """
+    try:
+        recorded = revisions.read_from_aws(
+            aws.session(environment).client("ssm"), naming.live_revision_parameter(environment.name)
+        )
+    except Exception as error:
+        if environment.state.backend == "s3":
+            raise NoImageToDeploy(
+                f"{environment.name}/app: the live revision record could not be read ({type(error).__name__}): "
+                "give git_sha to name the image; refused before any Terraform command"
+            ) from None
+        return None
+    if recorded is None or not recorded.image_tag or recorded.image_tag == in_state:
+        return None
+    context.log.warning(
+        f"{environment.name}/app: the service was rolled back to image {recorded.image_tag} "
+        f"({recorded.task_definition_arn}); Terraform's state names {in_state}: deploying the live "
+        f"{recorded.image_tag} so state and service agree"
+    )
+    return recorded.image_tag
+
+
+def note_live(
+    context: AssetExecutionContext,
+    environment: Environment,
+    aws: AwsResource,
+    result: MaterializeResult,
+    tag: str,
+) -> None:
+    """The service now runs what this deploy applied: the live record says so (a rollback rewrites it)."""
+    outputs = (result.metadata or {}).get("outputs")
+    arn = str((getattr(outputs, "value", None) or {}).get("task_definition_arn", ""))
+    try:
+        revisions.record_in_aws(
+            aws.session(environment).client("ssm"),
+            naming.live_revision_parameter(environment.name),
+            revisions.Revision(arn, tag, context.run.run_id),
+        )
+    except Exception as error:  # the deploy itself is done; the next one would not find the live record
+        context.log.warning(
+            f"{environment.name}/app: live revision not recorded in AWS ({type(error).__name__})"
+        )
+
+
 def build_asset(environment: Environment) -> AssetsDefinition:
     """`<env>/app` with its post-deploy checks in the same step: deploy, verify, roll back on failure.
 
@@ -128,6 +181,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         ],
         check_specs=app_check_specs(environment),
         can_subset=True,
+        pool=naming.environment_pool(environment.name),
     )
     def app(
         context: AssetExecutionContext,
@@ -154,7 +208,9 @@ def deploy_app(
     guard_deploy(context, environment, "app", config)
     upstream, db, deployed = read_inputs(environment, terraform)
     current = deployed.get("image_tag")
-    tag = image_tag(environment, config.git_sha, current.value if current else None)
+    in_state = current.value if current else None
+    live = None if config.git_sha else live_image(context, environment, aws, in_state)
+    tag = image_tag(environment, config.git_sha, live or in_state)
     context.log.info(f"{environment.name}/app deploys image tag {tag}")
     applied = deploy_component(
         context,
@@ -166,6 +222,7 @@ def deploy_app(
         config,
         known_outputs=deployed,
     )
+    note_live(context, environment, aws, applied, tag)
     return MaterializeResult(
         asset_key=naming.component_key(environment.name, "app"), metadata=applied.metadata
     )

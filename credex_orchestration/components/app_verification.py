@@ -86,12 +86,36 @@ def verify_app(
     else:
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
         context.log_event(revisions.verified_observation(environment.name, revision))
+        where = _record_in_aws(context, verification, revision, live_only=False)
         context.log.info(
-            f"{environment.name}: {running} passed every blocking check; recorded as the last good revision"
+            f"{environment.name}: {running} (image {revision.image_tag}) passed every blocking check; recorded as "
+            f"the last good revision ({where})"
         )
 
     for name in APP_CHECKS:
         yield result(key, name, outcomes[name], severity(environment, name, outcomes[name]))
+
+
+def _record_in_aws(
+    context: AssetExecutionContext,
+    verification: AppVerification,
+    revision: revisions.Revision,
+    *,
+    live_only: bool,
+) -> str:
+    """Write the verified (and live) revision to the environment's SSM parameters; where it went, or why not."""
+    environment = verification.environment.name
+    names = [naming.live_revision_parameter(environment)]
+    if not live_only:
+        names.insert(0, naming.verified_revision_parameter(environment))
+    try:
+        ssm = verification.session.client("ssm")
+        for name in names:
+            revisions.record_in_aws(ssm, name, revision)
+    except Exception as error:
+        context.log.warning(f"{environment}: could not record {revision.task_definition_arn} in AWS: {error}")
+        return f"not in AWS: {type(error).__name__}"
+    return ", ".join(f"ssm:{name}" for name in names)
 
 
 def roll_back_if_deployed(
@@ -104,7 +128,15 @@ def roll_back_if_deployed(
 ) -> dict[str, Any]:
     """Roll the service back to the last revision that passed, when this step deployed the app."""
     environment = verification.environment
-    last_good = revisions.last_verified(context.instance, environment.name)
+    try:
+        last_good = revisions.last_verified(
+            context.instance, environment.name, verification.session.client("ssm")
+        )
+    except Exception as error:  # AWS's record unreadable: the instance's record is the fallback
+        context.log.warning(
+            f"{environment.name}: the revision record in AWS is unreadable ({error}); using the instance's"
+        )
+        last_good = revisions.last_verified(context.instance, environment.name)
     not_now = rollback.decide(deployed_in_run=deployed, current=running, last_good=last_good)
     if not_now:
         context.log.warning(f"{environment.name}: blocking check(s) failed ({why}); {not_now}")
@@ -130,6 +162,13 @@ def roll_back_if_deployed(
     except Exception as error:
         context.log.error(f"{environment.name}: rollback to {last_good.task_definition_arn} failed: {error}")
         return {"rolled_back": False, "error": f"{type(error).__name__}: {error}", "failed": why}
+    record["live_record"] = _record_in_aws(context, verification, last_good, live_only=True)
+    record["live_image_tag"] = last_good.image_tag
+    context.log.warning(
+        f"{environment.name}: live SHA is now {last_good.image_tag} ({last_good.task_definition_arn}); the app's "
+        f"Terraform state still names the rolled-back image {verification.expected_tag}: the next deploy without "
+        f"git_sha deploys the live {last_good.image_tag}; give git_sha of a fixed commit to move on"
+    )
     context.log_event(
         AssetObservation(
             asset_key=naming.component_key(environment.name, "app"),

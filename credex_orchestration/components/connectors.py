@@ -46,6 +46,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws"},
         tags={naming.COMPONENT_TAG: "connectors"},
+        pool=naming.environment_pool(environment.name),
         code_version=code_version(environment, "connectors"),
         description=with_notice(
             environment,

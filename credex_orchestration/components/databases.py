@@ -79,6 +79,7 @@ def build_asset(environment: Environment) -> AssetsDefinition:
         group_name=environment.name,
         kinds={"terraform", "aws", "neo4j"},
         tags={naming.COMPONENT_TAG: "databases"},
+        pool=naming.environment_pool(environment.name),
         code_version=code_version(environment, "databases"),
         description=with_notice(
             environment, f"Neo4j LedgerSpace and SearchSpace instances of {environment.name}."

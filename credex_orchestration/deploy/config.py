@@ -72,7 +72,10 @@ def deploy_run_config(
     use_existing_resources: bool = False,
     confirm_environment: str = "",
 ) -> dict[str, Any]:
-    """Run config for a deploy of `components` of `environment`."""
+    """Run config for a deploy of `components` of `environment`; a malformed `git_sha` is refused here."""
+    from .preflight import check_git_sha
+
+    check_git_sha(environment, git_sha)
     ops: dict[str, Any] = {}
     for component in components:
         config: dict[str, Any] = {

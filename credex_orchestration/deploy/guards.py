@@ -15,7 +15,9 @@ from dagster import AssetExecutionContext
 from ..environments import Environment
 from ..naming import BRANCH_PUSH_TRIGGER as BRANCH_PUSH
 from ..naming import BRANCH_TAG, TRIGGER_TAG
+from .preflight import check_run
 from .promotion import check_promotion
+from .writers import check_single_writer
 
 
 class DeployRefused(RuntimeError):
@@ -50,3 +52,11 @@ def guard_deploy(context: AssetExecutionContext, environment: Environment, compo
     """The one-line call at the top of each component asset."""
     check_deploy_allowed(environment, component, context.run.tags, getattr(config, "confirm_environment", ""))
     check_promotion(context, environment, component, config)
+    check_single_writer(context.instance, environment, f"{environment.name}/{component}")
+    aws = getattr(context.resources, "aws", None)
+    shared = environment.state.backend == "s3"
+    check_run(
+        context.run.run_config,
+        environment,
+        aws.session(environment).client("ecr") if aws and shared else None,
+    )

@@ -110,12 +110,50 @@ def deploy_component(
     `plan_step`: a component's own way to reach the plan to apply (the databases guard and roll-out); it
     returns that plan and metadata to add (which may say `applied` when it changed resources itself).
     """
+    plan_path = terraform.plan_path(environment, component, context.run.run_id)
+    discard_plans(plan_path.parent)  # a killed worker's plans: nobody applies them, they hold prior state
+    try:
+        return _deploy(
+            context,
+            environment,
+            component,
+            terraform,
+            aws,
+            variables,
+            config,
+            plan_path,
+            known_outputs,
+            plan_step,
+        )
+    finally:
+        discard_plans(plan_path.parent)
+
+
+def discard_plans(plan_dir: Path) -> None:
+    """Saved plans hold the prior state, sensitive values included: they live only for the step that made
+    them (private, see lib/terraform_faults.py's umask), and one writer per environment means every plan in
+    this component's directory belongs to this step or to a dead one."""
+    for plan in plan_dir.glob("*.tfplan"):
+        plan.unlink(missing_ok=True)
+
+
+def _deploy(
+    context: AssetExecutionContext,
+    environment: Environment,
+    component: str,
+    terraform: TerraformResource,
+    aws: AwsResource,
+    variables: Mapping[str, Any],
+    config: DeployConfig,
+    plan_path: Path,
+    known_outputs: Mapping[str, Output] | None,
+    plan_step: PlanStep | None,
+) -> MaterializeResult:
     workspace = open_workspace(environment, component, terraform, aws)
     imported = import_before_plan(
         context, environment, component, terraform, aws, workspace, variables, config.use_existing_resources
     )
     workspace.prepare()
-    plan_path = terraform.plan_path(environment, component, context.run.run_id)
     plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
     applied = workspace.apply(plan)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .redact import Redactor
+from .terraform_faults import classify_state_fault, supervised_child
 
 LogFn = Callable[[str], None]
 _INIT_STAMP = "credex-init.sha256"
@@ -72,6 +73,22 @@ class StateLockedError(TerraformError):
     def __init__(self, message: str, lock: LockInfo | None) -> None:
         super().__init__(message)
         self.lock = lock
+
+
+class StateNotSavedError(TerraformError):
+    """The command changed resources but Terraform could not save the state to the backend.
+
+    Terraform writes what it could not save to `errored.tfstate`; `errored_state` says where it was kept
+    (next to the state in the backend, or a private local file when the backend refused that too).
+    """
+
+    def __init__(self, message: str, errored_state: str | None) -> None:
+        super().__init__(message)
+        self.errored_state = errored_state
+
+
+class StateUnlockFailedError(TerraformError):
+    """The command ran but the state lock could not be released: it stays held until someone unlocks it."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +227,8 @@ class TerraformWorkspace:
         # one, the process's TF_CLI_CONFIG_FILE (if any) applies.
         self.cli_config_file = Path(cli_config_file).resolve() if cli_config_file else None
         self._prepared = False
+        # The way out of a held lock, named in lock errors (set by the caller that knows the job names).
+        self.unlock_hint = ""
 
     # ----- process -------------------------------------------------------------------------------------
     def _environment(self) -> dict[str, str]:
@@ -247,6 +266,7 @@ class TerraformWorkspace:
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
+            **supervised_child(),
         )
         stderr_chunks: list[str] = []
         reader = threading.Thread(target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True)
@@ -293,16 +313,9 @@ class TerraformWorkspace:
         described = "; ".join(problem.describe() for problem in problems)
         text = "\n".join([*(p.detail for p in problems), *result.stdout, result.stderr])
         where = f"terraform {command} in {self.root} (workspace {self.workspace})"
-        if "Error acquiring the state lock" in text or any("state lock" in p.summary for p in problems):
-            lock = parse_lock_info(text)
-            holder = (
-                f"held by {lock.who} since {lock.created} (lock ID {lock.lock_id}, operation {lock.operation})"
-                if lock
-                else "held by another process (no lock info available)"
-            )
-            return StateLockedError(
-                f"{where}: the state lock is {holder}; gave up after {self.lock_timeout_seconds}s", lock
-            )
+        special = self._classify_state_fault(where, problems, text)
+        if special is not None:
+            return special
         if any(problem.location for problem in problems) or "problems with the configuration" in text:
             return TerraformConfigError(f"{where}: invalid configuration: {described or _last_lines(text)}")
         if command in ("init", "workspace"):
@@ -310,6 +323,9 @@ class TerraformWorkspace:
                 f"{where}: could not initialise the {self.backend.kind} backend: {described or _last_lines(text)}"
             )
         return TerraformError(f"{where} failed (exit {result.returncode}): {described or _last_lines(text)}")
+
+    def _classify_state_fault(self, where: str, problems: list[Problem], text: str) -> TerraformError | None:
+        return classify_state_fault(self, where, problems, text)
 
     # ----- lifecycle ------------------------------------------------------------------------------------
     def _check_root(self) -> None:
@@ -497,7 +513,7 @@ class TerraformWorkspace:
         shutil.copytree(self.root, copied, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
         for name, text in files.items():
             (copied / name).write_text(text)
-        return TerraformWorkspace(
+        working_copy = TerraformWorkspace(
             root=copied,
             workspace=self.workspace,
             data_dir=run_dir / "data",
@@ -509,6 +525,8 @@ class TerraformWorkspace:
             redactor=self.redact,
             cli_config_file=self.cli_config_file,
         )
+        working_copy.unlock_hint = self.unlock_hint
+        return working_copy
 
 
 def _summarise_plan(plan_path: Path, result: CommandResult) -> PlanSummary:
@@ -607,11 +625,19 @@ def _cache_lock(plugin_cache_dir: Path):
 
 
 def _interrupt(process: subprocess.Popen) -> None:
+    """SIGINT (Terraform stops, saves state, releases its lock), then SIGKILL to its whole process group."""
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=_INTERRUPT_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
+        _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         process.kill()
-        process.wait()
+    process.wait()

@@ -1,8 +1,10 @@
 """Slack through dagster-slack, optional: without a token the notifier is off and posts nothing."""
 
+import re
+
 from dagster import EnvVar
 from dagster_slack import SlackResource
-from pydantic import Field
+from pydantic import Field, field_validator
 from slack_sdk.web.client import WebClient
 
 SLACK_API = "https://slack.com/api/"
@@ -22,6 +24,23 @@ class SlackNotifier(SlackResource):
     webserver_url: str | None = Field(
         default=None, description="Base URL of the Dagster UI, for links to runs (DAGSTER_WEBSERVER_URL)."
     )
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        """Checked when the code location loads, not when the first failure is posted."""
+        if not re.fullmatch(r"#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{8,}", value or ""):
+            raise ValueError(
+                f"Slack channel {value!r} (CREDEX_SLACK_CHANNEL): give '#name' (lower case) or a channel ID"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?/", value or ""):
+            raise ValueError(f"Slack API URL {value!r} (SLACK_API_URL): an http(s) URL ending in '/'")
+        return value
 
     @property
     def configured(self) -> bool:

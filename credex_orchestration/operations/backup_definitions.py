@@ -38,6 +38,7 @@ def build_backup_asset(environment: Environment):
         group_name=environment.name,
         kinds={"aws", "neo4j"},
         tags={naming.COMPONENT_TAG: "backups"},
+        pool=naming.environment_pool(environment.name),
         description=f"Daily EBS snapshots of the Neo4j data volumes of {environment.name}.",
     )
     def database_backups(context: AssetExecutionContext, aws: AwsResource) -> MaterializeResult:

@@ -9,9 +9,9 @@ See docs/decisions/0051-environment-scoped-cleanup.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,7 +20,12 @@ from .. import naming
 from ..environments import Environment, Environments
 from ..lib.aws import AwsSession
 from ..resources import TerraformResource
-from .orphans import Candidate, name_mismatch, now_utc, state_references, tagged_resources
+from .orphans import Candidate, name_mismatch, now_utc, state_references, tagged_resources, too_young
+
+# What an apply creates is in its state once the apply ends; one writer per environment keeps cleanup out
+# while an apply runs, and this age keeps it off what a failed apply created but could not save (its errored
+# state is kept next to the state: push it, and the resources are managed again).
+DEFAULT_MIN_AGE = timedelta(minutes=60)
 
 
 class CleanupRefused(RuntimeError):
@@ -173,6 +178,9 @@ def run_cleanup(
     environments: Environments,
     *,
     delete: bool,
+    min_age: timedelta = DEFAULT_MIN_AGE,
+    first_seen: Mapping[str, datetime] | None = None,
+    now: datetime | None = None,
     run_tags: dict[str, str] | None = None,
     confirmation: str = "",
     attempts: int = 5,
@@ -183,7 +191,11 @@ def run_cleanup(
     if delete:
         check_may_delete(environment, run_tags or {}, confirmation)
     orphans, protected = find_orphans(session, terraform, environment, environments)
-    report = CleanupReport(environment.name, not delete, orphans, protected)
+    now = now or now_utc()
+    young = [(c, too_young(c, now, min_age, first_seen or {})) for c in orphans]
+    protected = protected + [(c, reason) for c, reason in young if reason]
+    orphans = [c for c, reason in young if not reason]
+    report = CleanupReport(environment.name, not delete, orphans, protected, now=now)
     if not delete:
         return report
     pending = list(orphans)

@@ -1,10 +1,12 @@
 """Maintenance jobs per environment: `cleanup_<env>` (dry run unless asked) and `unlock_<env>`."""
 
 import getpass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from dagster import (
+    AssetObservation,
     Config,
+    DagsterInstance,
     MetadataValue,
     OpExecutionContext,
     Output,
@@ -18,6 +20,7 @@ from dagster import (
 from pydantic import Field
 
 from .. import naming
+from ..deploy.writers import check_single_writer
 from ..environments import COMPONENTS, Environment, Environments
 from ..resources import AwsResource, TerraformResource
 from .cleanup import CleanupReport, run_cleanup
@@ -35,6 +38,15 @@ class CleanupConfig(Config):
         5, ge=1, le=20, description="Attempts per deletion (dependencies clear in between)."
     )
     retry_delay_seconds: float = Field(5.0, ge=0, le=300)
+    min_age_minutes: float = Field(
+        60,
+        ge=0,
+        description=(
+            "Keep orphans younger than this (or, when AWS gives no creation time, first seen orphaned less than "
+            "this long ago): an apply that failed may have created them without saving them to state. "
+            "0 turns the wait off (resources you know are orphans)."
+        ),
+    )
 
 
 class UnlockConfig(Config):
@@ -42,6 +54,22 @@ class UnlockConfig(Config):
     reason: str = Field(description="Why the lock is released; recorded with the unlock.")
     min_age_minutes: float = Field(60, ge=0, description="Refuse a lock younger than this.")
     expected_lock_id: str = Field("", description="When set, refuse unless the current lock has this ID.")
+
+
+ORPHANS_SEEN = "orphans_seen"
+
+
+def first_seen_orphaned(instance: DagsterInstance, environment: str) -> dict[str, datetime]:
+    """When earlier cleanups of the environment first reported each resource (by ARN) as an orphan."""
+    seen: dict[str, datetime] = {}
+    for record in instance.fetch_observations(naming.orphans_key(environment), limit=500).records:
+        observation = record.asset_observation
+        if observation is None or ORPHANS_SEEN not in observation.metadata:
+            continue
+        at = datetime.fromtimestamp(record.timestamp, UTC)
+        for arn in observation.metadata[ORPHANS_SEEN].value or []:
+            seen[arn] = min(seen.get(arn, at), at)
+    return seen
 
 
 def report_metadata(report: CleanupReport) -> dict:
@@ -60,21 +88,35 @@ def report_metadata(report: CleanupReport) -> dict:
 
 
 def cleanup_job(environment: Environment, environments: Environments):
-    @op(name=naming.op_name(environment.name, "cleanup"), tags={naming.KIND_TAG: "cleanup"})
+    @op(
+        name=naming.op_name(environment.name, "cleanup"),
+        tags={naming.KIND_TAG: "cleanup"},
+        pool=naming.environment_pool(environment.name),
+    )
     def cleanup(
         context: OpExecutionContext, config: CleanupConfig, aws: AwsResource, terraform: TerraformResource
     ) -> Output[dict]:
+        check_single_writer(context.instance, environment, naming.cleanup_job(environment.name))
         report = run_cleanup(
             aws.session(environment),
             terraform,
             environment,
             environments,
             delete=config.run_cleanup,
+            min_age=timedelta(minutes=config.min_age_minutes),
+            first_seen=first_seen_orphaned(context.instance, environment.name),
             run_tags=dict(context.run.tags),
             confirmation=config.confirm_environment,
             attempts=config.retry_attempts,
             retry_delay_seconds=config.retry_delay_seconds,
             log=context.log.info,
+        )
+        seen = sorted({c.arn for c in report.orphans} | {c.arn for c, _ in report.protected})
+        context.log_event(
+            AssetObservation(
+                asset_key=naming.orphans_key(environment.name),
+                metadata={ORPHANS_SEEN: MetadataValue.json(seen)},
+            )
         )
         if report.failed:
             raise RuntimeError(
@@ -100,10 +142,15 @@ def cleanup_job(environment: Environment, environments: Environments):
 
 
 def unlock_job(environment: Environment):
-    @op(name=naming.op_name(environment.name, "unlock"), tags={naming.KIND_TAG: "unlock"})
+    @op(
+        name=naming.op_name(environment.name, "unlock"),
+        tags={naming.KIND_TAG: "unlock"},
+        pool=naming.environment_pool(environment.name),
+    )
     def unlock(
         context: OpExecutionContext, config: UnlockConfig, terraform: TerraformResource
     ) -> Output[bool]:
+        check_single_writer(context.instance, environment, naming.unlock_job(environment.name))
         if config.component not in COMPONENTS:
             raise ValueError(f"unknown component {config.component!r} (one of: {', '.join(COMPONENTS)})")
         who = context.run.tags.get("dagster/user") or getpass.getuser()

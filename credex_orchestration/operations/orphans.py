@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import naming
@@ -272,3 +272,28 @@ def _names_any(name: str, tokens: set[str]) -> bool:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def too_young(
+    candidate: Candidate, now: datetime, min_age: timedelta, first_seen: Mapping[str, datetime]
+) -> str | None:
+    """Why an orphan is kept for now, else None: it may be what an apply created and has not saved yet.
+
+    Its creation time decides when AWS gives one; otherwise the time an earlier cleanup of the environment
+    first reported it as an orphan (`first_seen`, by ARN), so a resource of unknown age waits one `min_age`
+    after it was first seen orphaned.
+    """
+    if min_age <= timedelta(0):
+        return None
+    threshold = f"{min_age.total_seconds() / 60:g} min"
+    if candidate.created is not None:
+        age = now - candidate.created
+        if age < min_age:
+            return f"created {round(age.total_seconds() / 60, 1)} min ago, younger than {threshold}: kept"
+        return None
+    seen = first_seen.get(candidate.arn)
+    if seen is None:
+        return f"age unknown and first seen orphaned now: kept until a cleanup {threshold} from now"
+    if now - seen < min_age:
+        return f"age unknown; first seen orphaned {round((now - seen).total_seconds() / 60, 1)} min ago: kept"
+    return None

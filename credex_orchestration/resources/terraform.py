@@ -96,7 +96,7 @@ class TerraformResource(ConfigurableResource):
         redactor: Redactor | None = None,
     ) -> TerraformWorkspace:
         root = self.root(component)
-        return TerraformWorkspace(
+        workspace = TerraformWorkspace(
             root=root,
             workspace=naming.workspace(component, environment.name),
             data_dir=self.work_path / "data" / environment.name / component,
@@ -108,6 +108,11 @@ class TerraformResource(ConfigurableResource):
             redactor=redactor,
             cli_config_file=self.cli_config_file(),
         )
+        workspace.unlock_hint = (
+            f"release it with the job {naming.unlock_job(environment.name)} (run config: component: "
+            f"{component}, expected_lock_id: {{lock_id}}, reason: <why>)"
+        )
+        return workspace
 
     def plan_path(self, environment: Environment, component: str, run_id: str, kind: str = "deploy") -> Path:
         return self.work_path / "plans" / environment.name / component / f"{kind}-{run_id}.tfplan"

@@ -133,7 +133,12 @@ def build_check(environment: Environment):
         for component in COMPONENTS
     ]
 
-    @multi_asset_check(specs=specs, can_subset=True, name=f"{environment.name}__drift_checks")
+    @multi_asset_check(
+        specs=specs,
+        can_subset=True,
+        name=f"{environment.name}__drift_checks",
+        pool=naming.environment_pool(environment.name),
+    )
     def drift(context: AssetCheckExecutionContext, terraform: TerraformResource, aws: AwsResource):
         if in_deploy_run(context):
             return

@@ -51,8 +51,12 @@ def secret_redactor(session: Any, environment: Environment) -> Redactor:
     for name in (naming.neo4j_secret(environment), naming.app_secret(environment)):
         try:
             text = secrets.get_secret_value(SecretId=name).get("SecretString") or ""
-        except Exception:  # an unreadable secret has nothing to mask; the secret check reports it
-            continue
+        except Exception as error:
+            if getattr(error, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+                continue  # no such secret: nothing to mask; the secret check reports it
+            # Fail closed: a secret that exists but cannot be read cannot be masked, so nothing is shown.
+            redactor.close(f"secret {name} could not be read to mask it ({type(error).__name__})")
+            return redactor
         try:
             document = json.loads(text)
         except ValueError:
@@ -103,7 +107,12 @@ class AppVerification:
 
     def redact(self, text: str) -> str:
         if not self._masks:  # read the secrets only when there is evidence to scrub
-            self._masks.append(secret_redactor(self.session, self.environment))
+            try:
+                self._masks.append(secret_redactor(self.session, self.environment))
+            except Exception as error:  # fail closed
+                closed = Redactor()
+                closed.close(f"the secrets to mask could not be read ({type(error).__name__})")
+                self._masks.append(closed)
         return self._masks[0](text)
 
     def wait_stable(self) -> Outcome:
