@@ -15,6 +15,7 @@ from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspac
 from ..resources import AwsResource, TerraformResource
 from .config import DeployConfig
 from .imports import import_before_plan
+from .review import link_metadata, review_plan
 
 PlanStep = Callable[[TerraformWorkspace, Path], tuple[PlanSummary, dict[str, Any]]]
 
@@ -118,6 +119,7 @@ def deploy_component(
     plan_path = terraform.plan_path(environment, component, context.run.run_id)
     plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
+    review = review_plan(context, environment, component, workspace, plan)
     applied = workspace.apply(plan)
     if plan.has_changes:
         context.log.info(
@@ -134,6 +136,8 @@ def deploy_component(
             "applied": plan.has_changes,
             **plan_metadata(plan),
             **output_metadata(outputs),
+            **review,
+            **link_metadata(context, environment, variables, outputs),
             **imported,
             **extra,
         }
