@@ -17,7 +17,8 @@ from typing import Any
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
 ABSENT = "—"
-MAX_VALUE_CHARS = 160
+MAX_VALUE_CHARS = 200
+_ELEMENT = "\x01"  # separates a block's path from the identity of one of its elements
 MAX_ATTRIBUTES = 40
 MAX_CHARS = 60_000
 
@@ -69,6 +70,16 @@ def _flatten(value: Any, sensitive: Any, unknown: Any, path: str, out: dict[str,
             child = f"{path}.{key}" if path else str(key)
             _flatten(value.get(key), sub_s.get(key), sub_u.get(key), child, out)
         return
+    if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+        if not _marked(sensitive) and not _marked(unknown):
+            # Nested blocks (often sets, which Terraform re-orders): each element is one value, so an
+            # added rule shows as one added element, not as every index after it shifting.
+            for item in value:
+                shown = {k: v for k, v in item.items() if v not in (None, "", [], {}, False)}
+                out[f"{path}{_ELEMENT}{json.dumps(item, sort_keys=True)}"] = json.dumps(
+                    shown, sort_keys=True, ensure_ascii=False
+                )
+            return
     if isinstance(value, list) and _nested(value, sensitive, unknown):
         sub_s = sensitive if isinstance(sensitive, list) else []
         sub_u = unknown if isinstance(unknown, list) else []
@@ -138,8 +149,9 @@ def changed_attributes(change: Mapping[str, Any]) -> list[tuple[str, str, str, b
         old, new = before.get(path, ABSENT), after.get(path, ABSENT)
         if old == new and (old != SENSITIVE or before_digests.get(path) == after_digests.get(path)):
             continue
-        forces = any(path == f or path.startswith((f"{f}.", f"{f}[")) for f in forcing)
-        rows.append((path, old, new, forces))
+        shown = path.split(_ELEMENT)[0]
+        forces = any(shown == f or shown.startswith((f"{f}.", f"{f}[")) for f in forcing)
+        rows.append((shown if _ELEMENT not in path else f"{shown} (element)", old, new, forces))
     return rows
 
 
