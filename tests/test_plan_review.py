@@ -76,9 +76,12 @@ def test_the_plan_shows_each_changed_attribute_and_why_a_resource_is_replaced(re
         '| `description` **(forces replacement)** | `"ALB of credex-core"` | '
         '`"ALB of credex-core: HTTPS only, HTTP redirected"` |' in sg
     )
-    assert '| `ingress (element)` | *—* | `{"cidr_blocks": ["0.0.0.0/0"], "description": "HTTP, redirected to HTTPS", "from_port": 80, "protocol": "tcp", "to_port": 80}` |' in sg
+    assert (
+        '| `ingress (element)` | *—* | `{"cidr_blocks": ["0.0.0.0/0"], "description": "HTTP, redirected to HTTPS", "from_port": 80, "protocol": "tcp", "to_port": 80}` |'
+        in sg
+    )
     assert "443" not in sg.split("ingress")[1].split("\n")[0]
-    assert "| `id` | `\"sg-" in sg and "*(known after apply)*" in sg
+    assert '| `id` | `"sg-' in sg and "*(known after apply)*" in sg
     ecr = markdown.split("`aws_ecr_repository.core`: update")[1].split("####")[0]
     assert '| `image_tag_mutability` | `"MUTABLE"` | `"IMMUTABLE"` |' in ecr
     assert "`aws_vpc.main`" not in markdown  # unchanged resources are left out
@@ -130,7 +133,9 @@ def _change(actions, before, after, **extra):
 
 
 def test_the_redactor_masks_what_the_schema_does_not_mark() -> None:
-    plan = {"resource_changes": [_change(["update"], {"tags": {"k": "old"}}, {"tags": {"k": "tok-abcdef123"}})]}
+    plan = {
+        "resource_changes": [_change(["update"], {"tags": {"k": "old"}}, {"tags": {"k": "tok-abcdef123"}})]
+    }
     markdown = plan_view.plan_markdown(plan, lambda text: text.replace("tok-abcdef123", MASK))
     assert "tok-abcdef123" not in markdown and MASK in markdown
 
@@ -195,8 +200,9 @@ def test_links_need_their_inputs_and_encode_the_log_group() -> None:
     assert links["log_group_console"] == log_group_url(
         "af-south-1", "/ecs/credex-core-development", 1_764_000_000_000
     )
-    assert "log-group/$252Fecs$252Fcredex-core-development/log-events$3Fstart$3D1764000000000" in (
-        links["log_group_console"]
+    assert (
+        "log-group/$252Fecs$252Fcredex-core-development/log-events$3Fstart$3D1764000000000"
+        in (links["log_group_console"])
     )
     assert links["ecr_image_console"].endswith("?region=af-south-1&imageTagFilter=abc1234")
     assert links["ami_console"].endswith("#ImageDetails:imageId=ami-0123456789abcdef0")

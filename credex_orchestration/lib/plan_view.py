@@ -70,16 +70,15 @@ def _flatten(value: Any, sensitive: Any, unknown: Any, path: str, out: dict[str,
             child = f"{path}.{key}" if path else str(key)
             _flatten(value.get(key), sub_s.get(key), sub_u.get(key), child, out)
         return
-    if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
-        if not _marked(sensitive) and not _marked(unknown):
-            # Nested blocks (often sets, which Terraform re-orders): each element is one value, so an
-            # added rule shows as one added element, not as every index after it shifting.
-            for item in value:
-                shown = {k: v for k, v in item.items() if v not in (None, "", [], {}, False)}
-                out[f"{path}{_ELEMENT}{json.dumps(item, sort_keys=True)}"] = json.dumps(
-                    shown, sort_keys=True, ensure_ascii=False
-                )
-            return
+    if _blocks(value) and not _marked(sensitive) and not _marked(unknown):
+        # Nested blocks (often sets, which Terraform re-orders): each element is one value, so an added
+        # rule shows as one added element, not as every index after it shifting.
+        for item in value:
+            shown = {k: v for k, v in item.items() if v not in (None, "", [], {}, False)}
+            out[f"{path}{_ELEMENT}{json.dumps(item, sort_keys=True)}"] = json.dumps(
+                shown, sort_keys=True, ensure_ascii=False
+            )
+        return
     if isinstance(value, list) and _nested(value, sensitive, unknown):
         sub_s = sensitive if isinstance(sensitive, list) else []
         sub_u = unknown if isinstance(unknown, list) else []
@@ -98,6 +97,10 @@ def _flatten(value: Any, sensitive: Any, unknown: Any, path: str, out: dict[str,
     if value is None:
         return  # unset: shown as absent on the side it is missing from
     out[path] = json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _blocks(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, Mapping) for item in value)
 
 
 def _marked(marker: Any) -> bool:
