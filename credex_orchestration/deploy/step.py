@@ -133,11 +133,11 @@ def deploy_component(
         metadata={
             "environment": environment.name,
             "workspace": workspace.workspace,
+            **review,  # what a reviewer looks for first: the plan, then the console pages
+            **link_metadata(context, environment, variables, outputs),
             "applied": plan.has_changes,
             **plan_metadata(plan),
             **output_metadata(outputs),
-            **review,
-            **link_metadata(context, environment, variables, outputs),
             **imported,
             **extra,
         }
