@@ -78,8 +78,9 @@ def health(base_url: str, settings: HealthSettings, timeout_seconds: float, log:
     )
 
 
-def _round(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 2)
+def _round(value: float) -> float:
+    """Two decimals; a missing figure stays NaN, so the metadata keeps its float type across runs."""
+    return value if math.isnan(value) else round(value, 2)
 
 
 def benchmark(

@@ -80,7 +80,9 @@ def blocking_checks(environment: Environment) -> tuple[str, ...]:
 def metadata_value(value: Any) -> Any:
     if isinstance(value, dict | list | tuple):
         return MetadataValue.json(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if isinstance(value, float) and math.isnan(value):
+        return MetadataValue.float(value)  # a missing figure stays a float: the UI plots it as a gap
+    if value is None:
         return ""
     return value
 
