@@ -14,6 +14,7 @@ from ..lib.redact import Redactor
 from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
 from .config import DeployConfig
+from .failures import explained_failures
 from .imports import import_before_plan
 from .review import link_metadata, review_plan
 
@@ -94,6 +95,7 @@ def outputs_after(
     return workspace.outputs()
 
 
+@explained_failures
 def deploy_component(
     context: AssetExecutionContext,
     environment: Environment,
