@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, MetadataValue
 from ..environments import Environment
 from ..lib.console_links import console_links
 from ..lib.plan_view import plan_markdown, sensitive_values
-from ..lib.terraform import Output, PlanSummary, TerraformWorkspace
+from ..lib.terraform import Output, PlanSummary, TerraformError, TerraformWorkspace
 
 
 def review_plan(
@@ -25,9 +25,14 @@ def review_plan(
     plan: PlanSummary,
 ) -> dict[str, Any]:
     """The plan as markdown (metadata `plan`), also written to the run log; nothing for a plan without changes."""
-    if not plan.has_changes:
+    if not plan.has_changes or not plan.plan_path.exists():
+        return {}  # nothing to review; or a roll-out step applied its own plans and removed them
+    try:
+        shown = workspace.show_plan(plan)
+    except TerraformError as error:
+        # The review is for people; it never stops a deploy that Terraform itself can apply.
+        context.log.warning(f"{environment.name}/{component}: the plan could not be shown: {error}")
         return {}
-    shown = workspace.show_plan(plan)
     workspace.redact.add(sensitive_values(shown))
     markdown = plan_markdown(shown, workspace.redact, title=f"{environment.name}/{component} plan")
     context.log.info(markdown)
