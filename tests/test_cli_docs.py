@@ -9,6 +9,7 @@ names (the one `bash scripts/dev` serves), succeed, and no command may print a s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -38,6 +39,19 @@ def cli_blocks() -> list[tuple[str, str]]:
     return blocks
 
 
+def installed_venv() -> Path:
+    """The project's .venv, installed for this pyproject.toml: the copy's `bash scripts/install` is then a
+    no-op. Otherwise it would reinstall the shared .venv from the temporary copy (and break it)."""
+    venv = PROJECT / ".venv"
+    stamp = venv / ".credex-installed"
+    want = hashlib.sha256((PROJECT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.is_file() or stamp.read_text().strip() != want:
+        pytest.fail(
+            "`.venv` is not installed for the current pyproject.toml: run `bash scripts/install` first"
+        )
+    return venv
+
+
 def fresh_copy(target: Path) -> Path:
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -50,7 +64,7 @@ def fresh_copy(target: Path) -> Path:
         if source.is_file():
             (target / name.decode()).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name.decode())
-    (target / ".venv").symlink_to(PROJECT / ".venv")
+    (target / ".venv").symlink_to(installed_venv())
     return target
 
 
