@@ -324,6 +324,7 @@ class Environment(_Model):
     triggers: TriggerSettings = TriggerSettings()
     backups: BackupSettings = Field(default_factory=lambda: BackupSettings())
     database_rollout: DatabaseRolloutSettings = Field(default_factory=lambda: DatabaseRolloutSettings())
+    automation: AutomationSettings = Field(default_factory=lambda: AutomationSettings())
 
     @model_validator(mode="after")
     def _protected_is_verified(self) -> Environment:
@@ -500,6 +501,16 @@ class BackupSettings(_Model):
     max_age_hours: float = Field(28, gt=0, description="The freshness check fails when the newest is older.")
     snapshot_timeout_seconds: float = Field(1800, gt=0)
     poll_interval_seconds: float = Field(15, gt=0)
+
+
+class AutomationSettings(_Model):
+    """What of this environment runs on its own once an instance loads the code location (decision 0151)."""
+
+    schedules_running: bool = Field(
+        False,
+        description="The environment's schedules start RUNNING, on an instance that sets "
+        "CREDEX_AUTOMATION=environments-file (the production instance); everywhere else they start STOPPED.",
+    )
 
 
 class DatabaseRolloutSettings(_Model):

@@ -1,4 +1,4 @@
-"""The README's first command: `bash scripts/dev` starts `dagster dev` on loopback with a SQLite instance."""
+"""The README's first command: `bash scripts/dev` starts `dg dev` on loopback with a SQLite instance."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_scripts_dev_serves_the_ui_and_stops_on_sigterm(tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         info = None
         while time.monotonic() < deadline and info is None:
-            assert process.poll() is None, "dagster dev exited early"
+            assert process.poll() is None, "dg dev exited early"
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as answer:
                     info = json.loads(answer.read())

@@ -52,8 +52,7 @@ resource "terraform_data" "fault_suite_slow" {
 }
 """
 WRITERS = {
-    f"development__{name}"
-    for name in ("connectors", "databases", "app", "cleanup", "unlock", "drift_checks")
+    f"development__{name}" for name in ("connectors", "databases", "app", "cleanup", "unlock", "drift_checks")
 }
 
 

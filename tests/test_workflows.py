@@ -64,7 +64,7 @@ def test_ci_validates_the_code_location_and_runs_the_readme_test_command() -> No
     workflow = _workflow("ci.yml")
     assert {"push", "pull_request"} <= set(workflow["on"])
     scripts = "\n".join(_commands(workflow))
-    assert "dagster definitions validate -w workspace.yaml" in scripts
+    assert ".venv/bin/dg check defs" in scripts
     assert "bash scripts/install" in scripts and "bash .ci/run" in scripts
     assert "bash scripts/test" in (PROJECT / ".ci" / "run").read_text()  # the README's test command
     services = workflow["jobs"]["test"]["services"]
@@ -82,7 +82,7 @@ def test_deploy_offers_every_environment_and_its_job_exists(environments) -> Non
     for name in inputs["environment"]["options"]:
         assert defs.resolve_job_def(f"deploy_{name}").tags["credex/environment"] == name
     deploy = _steps(workflow, "deploy")["Deploy"]["run"]
-    assert 'dagster job execute -m credex_orchestration.definitions -j "deploy_$ENVIRONMENT"' in deploy
+    assert '.venv/bin/dg launch --job "deploy_$ENVIRONMENT"' in deploy
     assert workflow["concurrency"]["group"] == "deploy-${{ inputs.environment }}"
     assert workflow["permissions"] == {"id-token": "write", "contents": "read"}
 

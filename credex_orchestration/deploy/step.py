@@ -14,7 +14,9 @@ from ..lib.redact import Redactor
 from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
 from .config import DeployConfig
+from .failures import explained_failures
 from .imports import import_before_plan
+from .review import link_metadata, review_plan
 
 PlanStep = Callable[[TerraformWorkspace, Path], tuple[PlanSummary, dict[str, Any]]]
 
@@ -93,6 +95,7 @@ def outputs_after(
     return workspace.outputs()
 
 
+@explained_failures
 def deploy_component(
     context: AssetExecutionContext,
     environment: Environment,
@@ -156,6 +159,7 @@ def _deploy(
     workspace.prepare()
     plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
+    review = review_plan(context, environment, component, workspace, plan)
     applied = workspace.apply(plan)
     if plan.has_changes:
         context.log.info(
@@ -169,6 +173,8 @@ def _deploy(
         metadata={
             "environment": environment.name,
             "workspace": workspace.workspace,
+            **review,  # what a reviewer looks for first: the plan, then the console pages
+            **link_metadata(context, environment, variables, outputs),
             "applied": plan.has_changes,
             **plan_metadata(plan),
             **output_metadata(outputs),

@@ -597,7 +597,9 @@ def _problems(result: CommandResult) -> list[Problem]:
     for match in _HUMAN_ERROR.finditer(text):
         location = f"{match['file']}:{match['line']}" if match["file"] else ""
         detail = re.sub(r"[│╷╵]", "", match["detail"] or "").strip()
-        problems.append(Problem(match["summary"].strip(), detail[:500], location))
+        problems.append(
+            Problem(match["summary"].strip(), detail, location)
+        )  # whole: the cause and its remedy
     specific = [p for p in problems if not p.summary.startswith("Terraform encountered problems")]
     return specific or problems
 

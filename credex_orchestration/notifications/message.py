@@ -9,7 +9,8 @@ from ..deploy.config import requested_git_sha
 from ..environments import COMPONENTS
 from ..naming import ENVIRONMENT_TAG, SHA_TAG
 
-_MAX_ERROR = 300
+_MAX_ERROR = 600
+_FAILURE_PREFIX = "dagster._core.definitions.events.Failure: "
 _MAX_CHECKS = 5
 
 
@@ -78,7 +79,11 @@ def first_line(text: str | None) -> str | None:
     if not text:
         return None
     line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= _MAX_ERROR else line[: _MAX_ERROR - 1] + "…"
+    line = line.removeprefix(_FAILURE_PREFIX)  # a step's explained failure (deploy/failures.py)
+    if len(line) <= _MAX_ERROR:
+        return line
+    cut = line[: _MAX_ERROR - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + " … (whole in the run)"
 
 
 def report(

@@ -19,6 +19,7 @@ from dagster import (
 )
 
 from .. import naming
+from ..automation import schedule_status
 from ..components.volumes import data_volumes, snapshot_volumes
 from ..environments import Environment, Environments
 from ..resources import AwsResource
@@ -101,7 +102,7 @@ def build(environments: Environments) -> Definitions:
         )
         jobs += [job, check_job]
         status = (
-            DefaultScheduleStatus.RUNNING if environment.backups.enabled else DefaultScheduleStatus.STOPPED
+            schedule_status(environment) if environment.backups.enabled else DefaultScheduleStatus.STOPPED
         )
         schedules += [
             ScheduleDefinition(job=job, cron_schedule=environment.backups.cron, default_status=status),

@@ -4,7 +4,7 @@ Starts the rehearsal's moto on a free loopback port, prepares every environment 
 in it (state bucket, hosted zone, Neo4j AMI), starts one loopback stand-in of the credex-core API per
 environment, writes the rehearsal's environments file (the checked-in one with the stand-in as base URL,
 the seeded AMI pinned, a first image tag, short roll-out waits and a notice naming all this), then runs
-`dagster dev` with placeholder AWS credentials and every endpoint pointed at moto. Everything it started
+`dg dev` with placeholder AWS credentials and every endpoint pointed at moto. Everything it started
 stops with it. Emulated AWS starts empty each time; Dagster's instance (DAGSTER_HOME) keeps its history.
 """
 
@@ -80,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             f"environments file {rehearsal_file}; UI on http://{args.host}:{args.port}",
             flush=True,
         )
-        dagster = Path(sys.executable).with_name("dagster")
-        command = [str(dagster), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", args.host]
+        command = [str(Path(sys.executable).with_name("dg")), "dev", "-h", args.host]
         child = subprocess.Popen([*command, "-p", str(args.port)], env=env, cwd=PROJECT_ROOT)
 
         def stop(signum: int, frame: object) -> None:

@@ -116,9 +116,10 @@ def health(
     )
 
 
-def _number(value: float) -> float | None:
-    """A measured number, or None when nothing was measured (metadata shows it as null, never as text)."""
-    return None if math.isnan(value) else round(value, 2)
+def _number(value: float) -> float:
+    """Two decimals; a figure that could not be measured stays NaN, so the metadata keeps its float type
+    across runs and the UI plots it as a gap (never text in place of a number)."""
+    return value if math.isnan(value) else round(value, 2)
 
 
 def _planned(settings: BenchmarkSettings, budget: RequestBudget) -> int:

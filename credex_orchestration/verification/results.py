@@ -102,7 +102,9 @@ def metadata_value(value: Any) -> Any:
     """A missing number is null, never text in its place (a plot skips null; it cannot plot "")."""
     if isinstance(value, dict | list | tuple):
         return MetadataValue.json(value)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if isinstance(value, float) and math.isnan(value):
+        return MetadataValue.float(value)  # a missing figure stays a float: the UI plots it as a gap
+    if value is None:
         return MetadataValue.null()
     if isinstance(value, float):
         return MetadataValue.float(value)
