@@ -153,6 +153,19 @@ def test_a_redeploy_with_nothing_changed_applies_nothing(rehearsal: DagsterRehea
     }, {name: m["changed_addresses"] for name, m in applied.items()}
 
 
+def test_drift_reports_exactly_the_change_made_outside_terraform(rehearsal: DagsterRehearsal) -> None:
+    logs = rehearsal.client("logs")
+    logs.put_retention_policy(logGroupName="/ecs/credex-core-development", retentionInDays=7)
+    # Every environment's drift checks; only development is deployed (the others have nothing to drift).
+    result = rehearsal.run("drift_checks")
+    found = {name: e for name, e in evaluations(result).items()}
+    assert not found["app:no_drift"].passed
+    assert found["app:no_drift"].metadata["drifted_addresses"].value == [
+        "update: aws_cloudwatch_log_group.app"
+    ]
+    assert found["connectors:no_drift"].passed and found["databases:no_drift"].passed
+
+
 def test_a_failed_blocking_check_rolls_back_to_the_previous_revision_which_stays_active(
     rehearsal: DagsterRehearsal,
 ) -> None:
@@ -180,19 +193,6 @@ def test_a_failed_blocking_check_rolls_back_to_the_previous_revision_which_stays
     assert ecs.describe_task_definition(taskDefinition=before)["taskDefinition"]["status"] == "ACTIVE"
     new = ecs.describe_task_definition(taskDefinition=record["from_task_definition"])["taskDefinition"]
     assert new["containerDefinitions"][0]["image"].endswith(SECOND_IMAGE_TAG)
-
-
-def test_drift_reports_exactly_the_change_made_outside_terraform(rehearsal: DagsterRehearsal) -> None:
-    logs = rehearsal.client("logs")
-    logs.put_retention_policy(logGroupName="/ecs/credex-core-development", retentionInDays=7)
-    # Every environment's drift checks; only development is deployed (the others have nothing to drift).
-    result = rehearsal.run("drift_checks")
-    found = {name: e for name, e in evaluations(result).items()}
-    assert not found["app:no_drift"].passed
-    assert found["app:no_drift"].metadata["drifted_addresses"].value == [
-        "update: aws_cloudwatch_log_group.app"
-    ]
-    assert found["connectors:no_drift"].passed and found["databases:no_drift"].passed
 
 
 def test_a_production_deploy_without_confirmation_changes_nothing(rehearsal: DagsterRehearsal) -> None:

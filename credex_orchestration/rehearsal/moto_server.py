@@ -194,6 +194,8 @@ def main() -> None:
         patch()
     from moto.server import main as moto_main
 
+    from . import moto_ecs  # noqa: F401  (ECS service tasks and their target registration, on import)
+
     moto_main()
 
 

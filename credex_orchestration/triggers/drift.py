@@ -1,7 +1,11 @@
-"""`no_drift` on each `<env>/<component>`: a refresh-only plan with the detailed exit code, never applied.
+"""`no_drift` on each `<env>/<component>`: a plan with the detailed exit code and the variables as deployed,
+never applied.
 
-The plan uses the values that are deployed (the AMI and image tag from state), so it shows what changed
-outside Terraform, not what the next deploy would change. Drift is a WARN listing the drifted resource
+The plan uses the values that are deployed (the AMI and image tag from state), so what it would change is
+what changed outside Terraform, not what the next deploy would change. A plain plan, not a refresh-only one:
+right after a first apply a refresh-only plan reports every attribute another resource filled in (a
+security group's rules, an EIP's association, a target group's load balancers), in AWS as in moto, while a
+plan reports only what differs from the configuration (decision 0033). Drift is a WARN listing the drifted resource
 addresses and changed outputs; the saved plan is deleted afterwards (it holds state values).
 """
 
@@ -101,13 +105,17 @@ def evaluate_component(
         variables = deployed_variables(environment, component, deployed)
         plan_path = terraform.plan_path(environment, component, context.run.run_id, kind="drift")
         try:
-            plan = workspace.plan(plan_path, variables, refresh_only=True)
+            plan = workspace.plan(plan_path, variables)
             outputs = changed_outputs(workspace, plan) if plan.has_changes else []
         finally:
             plan_path.unlink(missing_ok=True)
     except (TerraformError, RuntimeError, KeyError) as error:
         return result(False, f"cannot evaluate drift of {environment.name}/{component}: {error}")
-    drifted = [f"{change.action}: {change.address}" for change in plan.drift]
+    drifted = [
+        f"{change.action}: {change.address}"
+        for change in plan.changes
+        if change.action not in ("noop", "read")
+    ]
     metadata = {
         "drifted_addresses": MetadataValue.json(drifted),
         "changed_outputs": MetadataValue.json(outputs),
@@ -116,7 +124,7 @@ def evaluate_component(
         return result(
             False,
             f"{environment.name}/{component} drifted: {len(drifted)} resource(s), {len(outputs)} output(s) "
-            "differ from the state (refresh-only plan, not applied)",
+            "differ from the configuration as deployed (plan, not applied)",
             **metadata,
         )
     return result(True, f"{environment.name}/{component} matches its state", **metadata)
@@ -128,7 +136,7 @@ def build_check(environment: Environment):
             CHECK_NAME,
             asset=check_key(environment, component).asset_key,
             blocking=False,
-            description="WARN when a refresh-only plan finds changes made outside Terraform.",
+            description="WARN when a plan with the deployed variables finds changes made outside Terraform.",
         )
         for component in COMPONENTS
     ]

@@ -27,7 +27,7 @@ from .moto import MotoServer
 
 ACCOUNT = "000000000000"
 ECS_MOTO_ENV = {"MOTO_ECS_SERVICE_RUNNING": "1", "MOTO_ACCOUNT_ID": ACCOUNT}
-ECS_MOTO_MODULE = "tests.support.moto_ecs_tasks"
+ECS_MOTO_MODULE = "tests.support.moto_ecs_tasks"  # the rehearsal moto_ecs patches
 PROJECT = Path(__file__).resolve().parents[2]
 
 
