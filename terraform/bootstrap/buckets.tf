@@ -4,18 +4,24 @@
 module "orchestrator_state" {
   source = "./modules/state_bucket"
   bucket = var.orchestrator_state_bucket
+
+  deny_non_tls_requests = var.deny_non_tls_requests
 }
 
 module "shared_account_state" {
   source   = "./modules/state_bucket"
   for_each = local.shared_buckets
   bucket   = each.value
+
+  deny_non_tls_requests = var.deny_non_tls_requests
 }
 
 module "separate_account_state" {
   source   = "./modules/state_bucket"
   for_each = local.separate_buckets
   bucket   = each.value
+
+  deny_non_tls_requests = var.deny_non_tls_requests
 
   providers = {
     aws = aws.separate_account

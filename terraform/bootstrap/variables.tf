@@ -27,3 +27,9 @@ variable "separate_account_role_arn" {
   type        = string
   default     = null
 }
+
+variable "deny_non_tls_requests" {
+  description = "Bucket policies deny every request not made over TLS. Only a rehearsal on moto turns it off: moto applies the deny to every request, since it never knows the transport (decision 0133)."
+  type        = bool
+  default     = true
+}

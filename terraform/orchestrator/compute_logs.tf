@@ -31,6 +31,7 @@ resource "aws_s3_bucket_ownership_controls" "compute_logs" {
 }
 
 resource "aws_s3_bucket_policy" "compute_logs_tls_only" {
+  count  = var.deny_non_tls_requests ? 1 : 0
   bucket = aws_s3_bucket.compute_logs.id
   policy = jsonencode({
     Version = "2012-10-17"

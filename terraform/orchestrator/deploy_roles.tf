@@ -1,7 +1,8 @@
 # Every environment's deploy role and credex-core image role, in the environment's own account.
 
 locals {
-  deploy_policies = jsondecode(file(var.deploy_policy_file)).components
+  # Component -> policy document as JSON (documents differ in shape, so they travel as strings).
+  deploy_policies = { for component, entry in jsondecode(file(var.deploy_policy_file)).components : component => jsonencode(entry.policy) }
 }
 
 module "shared_account_access" {

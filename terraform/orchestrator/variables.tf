@@ -68,3 +68,9 @@ variable "deploy_policy_file" {
   type        = string
   default     = "../../docs/deploy/credex-permissions.json"
 }
+
+variable "deny_non_tls_requests" {
+  description = "Bucket policies deny every request not made over TLS. Only a rehearsal on moto turns it off: moto applies the deny to every request, since it never knows the transport (decision 0133)."
+  type        = bool
+  default     = true
+}

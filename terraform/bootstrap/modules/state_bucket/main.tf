@@ -1,4 +1,4 @@
-# A Terraform state bucket: versioned (a bad state can be restored), encrypted, private, TLS only, and
+# A Terraform state bucket: versioned, every version kept (a bad state can be restored), encrypted, private, TLS only, and
 # never deleted by Terraform (prevent_destroy; no force_destroy).
 terraform {
   required_providers {
@@ -10,6 +10,10 @@ terraform {
 
 variable "bucket" {
   type = string
+}
+
+variable "deny_non_tls_requests" {
+  type = bool
 }
 
 resource "aws_s3_bucket" "state" {
@@ -55,6 +59,7 @@ resource "aws_s3_bucket_ownership_controls" "state" {
 }
 
 resource "aws_s3_bucket_policy" "tls_only" {
+  count  = var.deny_non_tls_requests ? 1 : 0
   bucket = aws_s3_bucket.state.id
   policy = jsonencode({
     Version = "2012-10-17"
@@ -71,23 +76,7 @@ resource "aws_s3_bucket_policy" "tls_only" {
   depends_on = [aws_s3_bucket_public_access_block.state]
 }
 
-# Old state versions expire after 90 days; the current version never does.
-resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
-
-  rule {
-    id     = "expire-old-state-versions"
-    status = "Enabled"
-
-    filter {}
-
-    noncurrent_version_expiration {
-      noncurrent_days = 90
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.state]
-}
+# No lifecycle rule: every state version is kept (a state is never destroyed silently).
 
 output "bucket" {
   value = aws_s3_bucket.state.bucket
