@@ -6,6 +6,7 @@
     .venv/bin/python deploy/day0.py orchestrator --image-tag SHA      # 4. services on that image
     .venv/bin/python deploy/day0.py first-deploy --environment development   # 5. deploy_development queued
     .venv/bin/python deploy/day0.py all --image-tag SHA --environment development   # 1, 2, 4, 5 in order
+    .venv/bin/python deploy/day0.py outputs        # role ARNs to put into environments.yaml and GitHub
 
 Every step can be repeated: a bucket that exists is kept, an applied root plans no change. The bootstrap's
 state lives in a local file only between its first apply and the moment its bucket exists; then it is
@@ -36,6 +37,7 @@ from credex_orchestration.lib.terraform import Backend, TerraformError, Terrafor
 PROJECT = Path(__file__).resolve().parents[1]
 ROOTS = PROJECT / "terraform"
 IMAGE_WORKSPACE = "/opt/credex/workspace.yaml"
+REVISIONED = ("aws_ecs_task_definition.",)
 
 
 class Day0Error(RuntimeError):
@@ -137,13 +139,17 @@ class Day0:
             data_dir=self.work_dir / "data" / data,
             backend=backend,
             plugin_cache_dir=self.work_dir / "plugin-cache",
-            log=print,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
         )
 
     def _apply(self, workspace: TerraformWorkspace, variables: dict[str, Any], name: str) -> None:
         plan = workspace.plan(self.work_dir / "plans" / f"{name}.tfplan", variables)
-        if plan.destroyed:
-            raise Day0Error(f"{name}: the plan destroys {', '.join(plan.destroyed)}; day 0 never destroys")
+        # A task definition "replaced" registers a new revision and keeps the old one (skip_destroy).
+        destroyed = [address for address in plan.destroyed if not address.startswith(REVISIONED)]
+        if destroyed:
+            raise Day0Error(
+                f"{name}: the plan destroys {', '.join(destroyed)}; day 0 never destroys, nothing was applied"
+            )
         summary = workspace.apply(plan)
         print(f"day0: {name}: {summary.add} added, {summary.change} changed, {summary.destroy} destroyed")
 
@@ -167,7 +173,9 @@ class Day0:
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(ROOTS / "bootstrap", copy, ignore=shutil.ignore_patterns(".terraform"))
             (copy / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
-            local = self._workspace(copy, "default", Backend("local", {"path": str(local_state)}), "bootstrap-local")
+            local = self._workspace(
+                copy, "default", Backend("local", {"path": str(local_state)}), "bootstrap-local"
+            )
             self._apply(local, variables, "bootstrap (local state)")
             remote = self._workspace(ROOTS / "bootstrap", "bootstrap", self._backend(), "bootstrap")
             remote.prepare()
@@ -180,12 +188,19 @@ class Day0:
 
     def orchestrator(self, image_tag: str | None) -> dict[str, Any]:
         if not self._state_in_bucket("bootstrap"):
-            raise Day0Error(f"no bootstrap state in s3://{self.installation.state_bucket}: run `day0.py state` first")
+            raise Day0Error(
+                f"no bootstrap state in s3://{self.installation.state_bucket}: run `day0.py state` first"
+            )
         if image_tag:
             self._require_image(image_tag)
         workspace = self._workspace(ROOTS / "orchestrator", "orchestrator", self._backend(), "orchestrator")
         self._apply(workspace, self.installation.orchestrator_variables(image_tag), "orchestrator")
         return {name: output.value for name, output in workspace.outputs().items()}
+
+    def outputs(self) -> dict[str, Any]:
+        """The orchestrator root's outputs (role ARNs to wire into environments.yaml and GitHub); no secret."""
+        workspace = self._workspace(ROOTS / "orchestrator", "orchestrator", self._backend(), "orchestrator")
+        return {name: output.value for name, output in workspace.outputs().items() if not output.sensitive}
 
     def _require_image(self, image_tag: str) -> None:
         ecr = self._client("ecr")
@@ -206,7 +221,17 @@ class Day0:
         if not outputs.get("run_worker_task_definition"):
             raise Day0Error("the orchestrator has no services yet: apply it with --image-tag first")
         config = json.dumps(deploy_run_config(env))
-        command = ["dagster", "job", "launch", "-w", IMAGE_WORKSPACE, "-j", f"deploy_{env.name}", "--config-json", config]
+        command = [
+            "dagster",
+            "job",
+            "launch",
+            "-w",
+            IMAGE_WORKSPACE,
+            "-j",
+            f"deploy_{env.name}",
+            "--config-json",
+            config,
+        ]
         ecs = self._client("ecs")
         task = ecs.run_task(
             cluster=outputs["cluster"],
@@ -231,8 +256,10 @@ class Day0:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", choices=["state", "orchestrator", "first-deploy", "all"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("step", choices=["state", "orchestrator", "first-deploy", "all", "outputs"])
     parser.add_argument("--config", type=Path, default=PROJECT / "deploy" / "orchestrator.yaml")
     parser.add_argument("--environments", type=Path, default=None, help="default: environments.yaml")
     parser.add_argument("--image-tag", default=None, help="commit SHA of the image in ECR")
@@ -249,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.step in ("first-deploy", "all") and not (args.environment and args.image_tag):
             raise Day0Error(f"{args.step} needs --environment and --image-tag")
         day0 = Day0(installation, args.work_dir.resolve())
+        if args.step == "outputs":
+            print(json.dumps(day0.outputs(), indent=2, sort_keys=True))
+            return 0
         if args.step in ("state", "all"):
             day0.state()
         if args.step in ("orchestrator", "all", "first-deploy"):

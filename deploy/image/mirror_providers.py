@@ -71,7 +71,9 @@ def prove(roots: list[Path], target: Path) -> None:
     """init -backend=false in a scratch copy of each root, against the new mirror only."""
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "cli.tfrc"
-        config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{target}"\n  }}\n}}\n')
+        config.write_text(
+            f'provider_installation {{\n  filesystem_mirror {{\n    path = "{target}"\n  }}\n}}\n'
+        )
         for root in roots:
             copy = Path(scratch) / root.name
             shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".terraform"))

@@ -1,21 +1,11 @@
 # The instance's PostgreSQL (runs, events, schedules, sensor cursors). The master password is generated and
 # kept by RDS in Secrets Manager (manage_master_user_password): Terraform never sees it, so it is in no
-# state and no plan; the tasks read it through their ECS `secrets` entry.
+# state and no plan; the tasks read it through their ECS `secrets` entry. PostgreSQL 15+ on RDS defaults to
+# rds.force_ssl = 1, so the default parameter group already refuses connections without TLS.
 
 resource "aws_db_subnet_group" "orchestrator" {
   name       = local.names.database
   subnet_ids = aws_subnet.private[*].id
-}
-
-resource "aws_db_parameter_group" "orchestrator" {
-  name   = local.names.database
-  family = "postgres16"
-
-  # Only TLS connections (deploy/dagster.yaml's tasks set PGSSLMODE=require).
-  parameter {
-    name  = "rds.force_ssl"
-    value = "1"
-  }
 }
 
 resource "aws_db_instance" "orchestrator" {
@@ -34,7 +24,6 @@ resource "aws_db_instance" "orchestrator" {
   manage_master_user_password = true
 
   db_subnet_group_name   = aws_db_subnet_group.orchestrator.name
-  parameter_group_name   = aws_db_parameter_group.orchestrator.name
   vpc_security_group_ids = [aws_security_group.database.id]
   publicly_accessible    = false
   multi_az               = false

@@ -38,6 +38,8 @@ locals {
     name        = "code-server"
     image       = local.image
     command     = ["code-server"]
+    cpu         = 512
+    memory      = 2048
     essential   = true
     environment = local.instance_environment
     secrets     = local.instance_secrets
@@ -88,6 +90,7 @@ resource "aws_ecs_task_definition" "webserver" {
   cpu                      = 1024
   memory                   = 4096
   execution_role_arn       = aws_iam_role.execution.arn
+  skip_destroy             = true # a new revision leaves the old one registered: an orchestrator rollback needs it
   task_role_arn            = aws_iam_role.webserver.arn
   container_definitions    = jsonencode([local.code_server_container, local.process_container.webserver])
 }
@@ -100,6 +103,7 @@ resource "aws_ecs_task_definition" "daemon" {
   cpu                      = 1024
   memory                   = 4096
   execution_role_arn       = aws_iam_role.execution.arn
+  skip_destroy             = true # a new revision leaves the old one registered: an orchestrator rollback needs it
   task_role_arn            = aws_iam_role.daemon.arn
   container_definitions    = jsonencode([local.code_server_container, local.process_container.daemon])
 }
@@ -114,6 +118,7 @@ resource "aws_ecs_task_definition" "run_worker" {
   cpu                      = 1024
   memory                   = 4096
   execution_role_arn       = aws_iam_role.execution.arn
+  skip_destroy             = true # a new revision leaves the old one registered: an orchestrator rollback needs it
   task_role_arn            = aws_iam_role.run_worker.arn
 
   ephemeral_storage {
@@ -123,6 +128,8 @@ resource "aws_ecs_task_definition" "run_worker" {
   container_definitions = jsonencode([{
     name        = "run"
     image       = local.image
+    cpu         = 1024
+    memory      = 4096
     essential   = true
     environment = local.instance_environment
     secrets     = local.instance_secrets
