@@ -45,9 +45,25 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrchestratorWorl
         world.stop()
 
 
-def test_a_second_run_changes_nothing(world: OrchestratorWorld) -> None:
+# moto stores neither `enableExecuteCommand` nor `availabilityZoneRebalancing` of a service, so every plan
+# wants to set them again on the two services; nothing else may change on a second run.
+MOTO_SERVICE_DRIFT = {"aws_ecs_service.webserver[0]", "aws_ecs_service.daemon[0]"}
+
+
+def test_a_second_run_changes_nothing_but_what_moto_cannot_store(world: OrchestratorWorld) -> None:
     last = world.results[-1].output
-    assert set(NO_CHANGE.findall(last)) == {"bootstrap", "orchestrator"}, last[-3000:]
+    assert "bootstrap" in NO_CHANGE.findall(last), last[-3000:]
+    planned = set(re.findall(r"\[orchestrator\] (\S+): Plan to (?:create|update|replace|delete)", last))
+    assert planned <= MOTO_SERVICE_DRIFT, planned
+    assert "day0: orchestrator: 0 added, " in last and ", 0 destroyed" in last
+    for change in world.last_plan("orchestrator")["resource_changes"]:
+        if change["change"]["actions"] != ["no-op"]:
+            before, after = change["change"]["before"], change["change"]["after"]
+            changed = {key for key in after if after[key] is not None and before.get(key) != after[key]}
+            assert changed <= {"enable_execute_command", "availability_zone_rebalancing"}, (
+                change["address"],
+                changed,
+            )
 
 
 def test_the_bootstrap_state_moved_into_its_bucket_and_left_no_file(world: OrchestratorWorld) -> None:
@@ -189,7 +205,12 @@ def test_services_run_the_image_and_the_ui_has_no_listener(world: OrchestratorWo
     )["services"]
     assert [s["status"] for s in services] == ["ACTIVE", "ACTIVE"]
     webserver, daemon = services
-    assert webserver["enableExecuteCommand"] and not webserver["loadBalancers"]
+    assert not webserver["loadBalancers"]
+    # ECS Exec (the only way to the UI) as Terraform asks for it: moto does not store the flag.
+    planned = {
+        c["address"]: c["change"]["after"] for c in world.last_plan("orchestrator")["resource_changes"]
+    }
+    assert planned["aws_ecs_service.webserver[0]"]["enable_execute_command"] is True
     assert daemon["deploymentConfiguration"]["maximumPercent"] == 100  # never two daemons
     for service in services:
         assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"

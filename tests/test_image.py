@@ -144,7 +144,11 @@ def processes() -> Iterator[list[subprocess.Popen]]:
 
 
 def test_every_entrypoint_runs_and_a_deploy_goes_through_queue_and_run_worker(
-    prefix: Path, tmp_path: Path, aws_endpoint: str, processes: list[subprocess.Popen]
+    prefix: Path,
+    tmp_path: Path,
+    aws_endpoint: str,
+    processes: list[subprocess.Popen],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reason = postgres_available()
     if reason:
@@ -168,6 +172,8 @@ def test_every_entrypoint_runs_and_a_deploy_goes_through_queue_and_run_worker(
             "AWS_EC2_METADATA_DISABLED": "true",
             **database,
         }
+        for name, value in database.items():
+            monkeypatch.setenv(name, value)  # this test reads the run records through the same instance file
         (tmp_path / "home").mkdir()
         worker_env = tmp_path / "run-task-env.json"
         worker_env.write_text(json.dumps(env))
@@ -226,7 +232,7 @@ def test_every_entrypoint_runs_and_a_deploy_goes_through_queue_and_run_worker(
         environment = load_environments(environments_file)["development"]
         launch = subprocess.run(
             [entrypoint, "dagster", "job", "launch", "-w", str(prefix / "workspace.yaml"), "-j", "deploy_development",
-             "--config-json", json.dumps(deploy_run_config(environment, git_sha="1ma6e01"))],
+             "--config-json", json.dumps(deploy_run_config(environment, git_sha="1a6e001"))],
             env=env, capture_output=True, text=True, cwd="/",
         )  # fmt: skip
         assert launch.returncode == 0, launch.stdout + launch.stderr
@@ -248,4 +254,4 @@ def test_every_entrypoint_runs_and_a_deploy_goes_through_queue_and_run_worker(
         assert command[:4] == [entrypoint, "dagster", "api", "execute_run"]
 
     terraform = TerraformResource(roots_dir=str(FIXTURE_ROOTS), work_dir=str(tmp_path / "work"))
-    assert terraform.workspace(environment, "app").outputs()["image_tag"].value == "1ma6e01"
+    assert terraform.workspace(environment, "app").outputs()["image_tag"].value == "1a6e001"

@@ -65,6 +65,8 @@ locals {
       name                        = role
       image                       = local.image
       command                     = [role]
+      cpu                         = 512
+      memory                      = 2048
       essential                   = true
       environment                 = local.instance_environment
       secrets                     = local.instance_secrets

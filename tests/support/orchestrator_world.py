@@ -186,5 +186,15 @@ class OrchestratorWorld:
         )
         return json.loads(body)
 
+    def last_plan(self, root: str) -> dict[str, Any]:
+        """`terraform show -json` of the plan day 0 applied last in `root` (what Terraform asked AWS for)."""
+        completed = subprocess.run(
+            [sys.executable, "-m", "credex_orchestration.lib.terraform_cli", f"-chdir={PROJECT / 'terraform' / root}",
+             "show", "-json", str(self.work_dir / "plans" / f"{root}.tfplan")],
+            env={**self.env, "TF_DATA_DIR": str(self.work_dir / "data" / root)}, capture_output=True, text=True,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(completed.stdout)
+
     def outputs(self) -> dict[str, Any]:
         return {name: item["value"] for name, item in self.state("orchestrator")["outputs"].items()}
