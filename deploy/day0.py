@@ -183,6 +183,7 @@ class Day0:
             print(f"day0: bootstrap state moved into s3://{self.installation.state_bucket}")
             local_state.unlink()
             shutil.rmtree(self.work_dir / "bootstrap-local", ignore_errors=True)
+            shutil.rmtree(self.work_dir / "data" / "bootstrap-local", ignore_errors=True)
         remote = self._workspace(ROOTS / "bootstrap", "bootstrap", self._backend(), "bootstrap")
         self._apply(remote, variables, "bootstrap")
 

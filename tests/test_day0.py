@@ -72,7 +72,14 @@ def test_the_bootstrap_state_moved_into_its_bucket_and_left_no_file(world: Orche
     state = world.state("bootstrap")
     buckets = {r["module"] for r in state["resources"] if r["type"] == "aws_s3_bucket"}
     assert len(buckets) == 4, buckets
-    assert not list(world.work_dir.rglob("*.tfstate")), "a local state file was left behind"
+    # Only the data dirs' backend settings (`{"backend": ...}`) remain on disk, never a state with resources.
+    for path in world.work_dir.rglob("*.tfstate*"):
+        content = json.loads(path.read_text())
+        assert not content.get("resources") and "backend" in content, f"a local state was left behind: {path}"
+    assert (
+        not (world.work_dir / "bootstrap-local").exists()
+        and not (world.work_dir / "data" / "bootstrap-local").exists()
+    )
     # Later runs found the state in the bucket and never went back to a local backend.
     assert all("local state" not in result.output for result in world.results[1:])
 
@@ -211,7 +218,9 @@ def test_services_run_the_image_and_the_ui_has_no_listener(world: OrchestratorWo
         c["address"]: c["change"]["after"] for c in world.last_plan("orchestrator")["resource_changes"]
     }
     assert planned["aws_ecs_service.webserver[0]"]["enable_execute_command"] is True
-    assert daemon["deploymentConfiguration"]["maximumPercent"] == 100  # never two daemons
+    # Never two daemons (moto does not return deploymentConfiguration: read what Terraform asks for).
+    assert planned["aws_ecs_service.daemon[0]"]["deployment_maximum_percent"] == 100
+    assert planned["aws_ecs_service.daemon[0]"]["deployment_minimum_healthy_percent"] == 0
     for service in services:
         assert service["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"] == "DISABLED"
         definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
