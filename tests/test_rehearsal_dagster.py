@@ -21,11 +21,17 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from dagster import DagsterInstance, Definitions
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
-from credex_orchestration.environments import DEFAULT_ENVIRONMENTS_FILE, Environments, load_environments
+from credex_orchestration.environments import (
+    DEFAULT_ENVIRONMENTS_FILE,
+    PROJECT_ROOT,
+    Environments,
+    load_environments,
+)
 from credex_orchestration.rehearsal import seed
 from credex_orchestration.rehearsal.api_stand_in import ApiServer
 from credex_orchestration.rehearsal.environments_file import FIRST_IMAGE_TAG, write_rehearsal_environments
@@ -83,7 +89,11 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterRehea
             environments,
             resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)},
         )
-        yield DagsterRehearsal(moto, api, environments, defs, DagsterInstance.ephemeral(), terraform)
+        # The local instance's settings (dagster.yaml): its pools hold one writer per environment.
+        settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+        (home / "dagster_home").mkdir()
+        with DagsterInstance.local_temp(str(home / "dagster_home"), overrides=settings) as instance:
+            yield DagsterRehearsal(moto, api, environments, defs, instance, terraform)
 
 
 def evaluations(result) -> dict[str, Any]:
