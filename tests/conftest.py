@@ -12,6 +12,7 @@ from credex_orchestration.resources import TerraformResource
 
 from .support.environments import local_environments
 from .support.moto import MotoServer
+from .support.rehearsal import rehearsal, rehearsal_development  # noqa: F401  (session fixtures)
 
 FIXTURE_ROOTS = Path(__file__).parent / "fixtures" / "terraform"
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import yaml
 
 from credex_orchestration.environments import (
@@ -323,3 +324,31 @@ def rehearsal_world(directory: Path, log: Callable[[str], None] | None = None) -
             yield world
         finally:
             world.write_timings()
+
+
+@dataclass
+class Deployed:
+    """An environment after its first deploy in the rehearsal: the world and each root's outputs."""
+
+    world: RehearsalWorld
+    name: str
+    outputs: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def rehearsal(
+    hermetic_environment: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RehearsalWorld]:
+    """The rehearsal's moto and engine for the whole session (nothing deployed yet); moto stops at the end."""
+    with rehearsal_world(tmp_path_factory.mktemp("rehearsal")) as world:
+        yield world
+
+
+@pytest.fixture(scope="session")
+def rehearsal_development(rehearsal: RehearsalWorld) -> Deployed:
+    """development deployed once (connectors -> databases -> app, image FIRST_IMAGE_TAG). Read it, never change
+    it: tests that change an environment deploy their own (`Deployed` of another environment)."""
+    started = time.monotonic()
+    outputs = rehearsal.deploy("development")
+    rehearsal._time("development first deploy", started)
+    return Deployed(rehearsal, "development", outputs)
