@@ -118,7 +118,9 @@ def test_secrets_have_values_that_are_nowhere_in_state_or_plans(rehearsal_develo
     for key, body in state.items():
         for secret in secrets:
             assert secret.encode() not in body, f"a secret value is in state object {key}"
-        assert b"random_password" not in body
+        if key.split("@")[0].endswith(".tfstate"):
+            types = {resource["type"] for resource in json.loads(body).get("resources", [])}
+            assert "random_password" not in types, key
     files = [path for path in Path(world.work_dir).rglob("*") if path.is_file() and not path.is_symlink()]
     assert any(path.suffix == ".tfplan" for path in files)
     for path in files:
@@ -153,15 +155,21 @@ def test_alarms_notify_the_environments_topic(rehearsal_development: Deployed) -
 
 
 def _push(ecr, repository: str, tag: str) -> None:
+    """An image of one layer of its own (moto's digest is the hash of the layer digests)."""
+    layer = {
+        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "digest": f"sha256:{tag:0>64}",
+        "size": 1,
+    }
     manifest = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
         "config": {
             "mediaType": "application/vnd.docker.container.image.v1+json",
-            "digest": f"sha256:{tag:0>64}",
+            "digest": layer["digest"],
             "size": 1,
         },
-        "layers": [],
+        "layers": [layer],
     }
     ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
 
@@ -180,6 +188,7 @@ def test_lifecycle_never_expires_the_verified_image_a_rollback_needs(rehearsal_d
     assert mark_verified(ecr, repository, tags[0]) == f"verified-{tags[0]}"
     assert mark_verified(ecr, repository, tags[0]) == f"verified-{tags[0]}"  # idempotent
     images = ecr.describe_images(repositoryName=repository)["imageDetails"]
+    assert len(images) == len(tags)
     by_tag = {tag: image["imageDigest"] for image in images for tag in image.get("imageTags", [])}
     assert by_tag[f"verified-{tags[0]}"] == by_tag[tags[0]]  # one image, two tags
     policy = json.loads(ecr.get_lifecycle_policy(repositoryName=repository)["lifecyclePolicyText"])

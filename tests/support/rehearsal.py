@@ -339,9 +339,15 @@ class Deployed:
 def rehearsal(
     hermetic_environment: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RehearsalWorld]:
-    """The rehearsal's moto and engine for the whole session (nothing deployed yet); moto stops at the end."""
+    """The rehearsal's moto and engine for the whole session (nothing deployed yet); moto stops at the end.
+
+    The seconds of every step are left in test-artifacts/rehearsal-timings.json (git-ignored; no secrets).
+    """
     with rehearsal_world(tmp_path_factory.mktemp("rehearsal")) as world:
         yield world
+    artifacts = PROJECT_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "rehearsal-timings.json").write_text(json.dumps(world.timings, indent=2, sort_keys=True))
 
 
 @pytest.fixture(scope="session")
