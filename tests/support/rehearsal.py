@@ -1,6 +1,6 @@
 """The rehearsal world: the real Terraform roots, the real AWS provider (5.100.0) and moto, without Dagster.
 
-One moto server process (tests/support/rehearsal_moto.py: moto with the few AWS behaviours it lacks put
+One moto server process (credex_orchestration/rehearsal/moto_server.py: moto with the few AWS behaviours it lacks put
 back) holds what a fresh AWS account would hold before the first deploy of an environment:
 
 - the S3 state bucket `credex-terraform-state-<env>` (versioned), used by the S3 backend with
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 import yaml
 
 from credex_orchestration.components import app, connectors, databases
@@ -306,7 +307,7 @@ def rehearsal_world(directory: Path, log: Callable[[str], None] | None = None) -
     started = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
     moto_env = {**REHEARSAL_MOTO_ENV, "PYTHONPATH": str(PROJECT_ROOT)}  # the patched entry point is ours
-    with MotoServer(moto_env, module="tests.support.rehearsal_moto") as server:
+    with MotoServer(moto_env, module="credex_orchestration.rehearsal.moto_server") as server:
         world = RehearsalWorld(
             moto=server,
             terraform=TerraformResource(
@@ -323,3 +324,37 @@ def rehearsal_world(directory: Path, log: Callable[[str], None] | None = None) -
             yield world
         finally:
             world.write_timings()
+
+
+@dataclass
+class Deployed:
+    """An environment after its first deploy in the rehearsal: the world and each root's outputs."""
+
+    world: RehearsalWorld
+    name: str
+    outputs: dict[str, dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def rehearsal(
+    hermetic_environment: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RehearsalWorld]:
+    """The rehearsal's moto and engine for the whole session (nothing deployed yet); moto stops at the end.
+
+    The seconds of every step are left in test-artifacts/rehearsal-timings.json (git-ignored; no secrets).
+    """
+    with rehearsal_world(tmp_path_factory.mktemp("rehearsal")) as world:
+        yield world
+    artifacts = PROJECT_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "rehearsal-timings.json").write_text(json.dumps(world.timings, indent=2, sort_keys=True))
+
+
+@pytest.fixture(scope="session")
+def rehearsal_development(rehearsal: RehearsalWorld) -> Deployed:
+    """development deployed once (connectors -> databases -> app, image FIRST_IMAGE_TAG). Read it, never change
+    it: tests that change an environment deploy their own (`Deployed` of another environment)."""
+    started = time.monotonic()
+    outputs = rehearsal.deploy("development")
+    rehearsal._time("development first deploy", started)
+    return Deployed(rehearsal, "development", outputs)
