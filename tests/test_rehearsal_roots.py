@@ -1,7 +1,7 @@
 """The first deploy of development with the real roots on the real AWS provider against moto.
 
 Every test reads the one session deploy (`rehearsal_development`, tests/support/rehearsal.py) and changes
-nothing Terraform manages. moto is patched where it departs from AWS (tests/support/rehearsal_moto.py, one
+nothing Terraform manages. moto is patched where it departs from AWS (credex_orchestration/rehearsal/moto_server.py, one
 documented behaviour each): without those patches the no-op plans below would show changes AWS never shows.
 """
 
