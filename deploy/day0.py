@@ -29,8 +29,8 @@ from typing import Any
 import boto3
 import yaml
 from botocore.exceptions import ClientError
-from credex_orchestration.infrastructure.config import deploy_run_config
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import Environments, load_environments
 from credex_orchestration.lib.terraform import Backend, TerraformError, TerraformWorkspace
 

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from credex_orchestration.infrastructure.config import deploy_run_config
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._core.instance.ref import InstanceRef
 from packaging.requirements import Requirement
 
+from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
 from credex_orchestration.resources import TerraformResource
 

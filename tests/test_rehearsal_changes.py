@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from credex_orchestration.databases.guard import stopping_updates
-from credex_orchestration.databases.rollout import databases_plan_step
-from credex_orchestration.infrastructure.config import DatabasesDeployConfig
 
 from credex_orchestration import naming
+from credex_orchestration.components.database_guard import stopping_updates
+from credex_orchestration.components.database_rollout import databases_plan_step
+from credex_orchestration.deploy.config import DatabasesDeployConfig
 from credex_orchestration.resources import AwsResource
 
 from .support.rehearsal import Deployed, RehearsalWorld

@@ -64,7 +64,7 @@ variable "compute_log_days" {
 }
 
 variable "deploy_policy_file" {
-  description = "The generated least-privilege policy (python -m credex_orchestration.maintenance.iam_policy --write)."
+  description = "The generated least-privilege policy (python -m credex_orchestration.operations.iam_policy --write)."
   type        = string
   default     = "../../docs/deploy/credex-permissions.json"
 }
