@@ -20,6 +20,7 @@ from dagster import (
 
 from .. import naming
 from ..environments import Environment
+from ..lib import ecr
 from ..resources import AwsResource, TerraformResource
 from ..verification import revisions, rollback
 from ..verification.app import AppVerification
@@ -87,6 +88,7 @@ def verify_app(
         revision = revisions.Revision(str(running), str(verification.expected_tag or ""), context.run.run_id)
         context.log_event(revisions.verified_observation(environment.name, revision))
         where = _record_in_aws(context, verification, revision, live_only=False)
+        keep_image(context, verification, revision.image_tag)
         context.log.info(
             f"{environment.name}: {running} (image {revision.image_tag}) passed every blocking check; recorded as "
             f"the last good revision ({where})"
@@ -116,6 +118,17 @@ def _record_in_aws(
         context.log.warning(f"{environment}: could not record {revision.task_definition_arn} in AWS: {error}")
         return f"not in AWS: {type(error).__name__}"
     return ", ".join(f"ssm:{name}" for name in names)
+
+
+def keep_image(context: AssetExecutionContext, verification: AppVerification, image_tag: str) -> None:
+    """Tag the verified image `verified-<sha>` so ECR's lifecycle rule never expires what a rollback needs."""
+    repository = naming.ecr_repository(verification.environment)
+    try:
+        tag = ecr.mark_verified(verification.session.client("ecr"), repository, image_tag)
+    except Exception as error:  # the revision is recorded; only its protection from expiry is missing
+        context.log.warning(f"{repository}:{image_tag} not marked verified ({type(error).__name__}: {error})")
+        return
+    context.log.info(f"{repository}:{image_tag} also tagged {tag}: kept by the lifecycle policy")
 
 
 def roll_back_if_deployed(
