@@ -129,7 +129,10 @@ def test_a_first_deploy_of_development_passes_every_blocking_check(rehearsal: Da
     result = rehearsal.run("deploy_development")
     assert result.success, step_errors(result)
     found = evaluations(result)
-    assert len(found) == 12, sorted(found)
+    assert len(found) == 14, sorted(found)  # connectors 3, databases 3, app 8
+    # Everything passes but the finding the real app earns (its data routes answer without a token: a WARN).
+    failing = {name: e.severity.value for name, e in found.items() if not e.passed}
+    assert failing == {"app:api_authentication": "WARN"}, {n: found[n].description for n in failing}
     environment = rehearsal.environments["development"]
     for name in blocking_checks(environment):
         assert found[f"app:{name}"].passed, found[f"app:{name}"].description
