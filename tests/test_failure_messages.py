@@ -35,13 +35,14 @@ def _failed_connectors(tmp_path, environments, terraform):
 
 
 def test_a_missing_provider_is_named_as_such_with_its_remedy(tmp_path) -> None:
-    """The hermetic CLI config installs from the registry, which this machine cannot reach."""
+    """Without a provider mirror Terraform installs from the registry, which this machine cannot reach."""
     roots = tmp_path / "roots"
     shutil.copytree(FIXTURE_ROOTS, roots)
     shutil.rmtree(roots / "connectors")
     write_connectors_root(roots / "connectors", revision=1)
     environments = local_environments(tmp_path, fixture_deploy_overrides("development"))
-    terraform = TerraformResource(roots_dir=str(roots), work_dir=str(tmp_path / "work"))
+    # No mirror (provider_mirror=""): the registry, which this machine cannot reach.
+    terraform = TerraformResource(roots_dir=str(roots), work_dir=str(tmp_path / "work"), provider_mirror="")
     result, failure, error = _failed_connectors(tmp_path, environments, terraform)
     first = error.message.splitlines()[0]
     assert "development/connectors: Terraform could not install the hashicorp/aws provider" in first
