@@ -185,6 +185,8 @@ def test_a_failed_blocking_check_rolls_back_to_the_previous_revision_which_stays
     ecs = rehearsal.client("ecs")
     cluster, service = "credex-cluster-development", "credex-core-service-development"
     before = ecs.describe_services(cluster=cluster, services=[service])["services"][0]["taskDefinition"]
+    # credex-core's CI pushed the new commit's image (the deploy refuses a SHA whose image is not in ECR).
+    seed.push_image(rehearsal.environments["development"], rehearsal.moto.endpoint_url, SECOND_IMAGE_TAG)
     rehearsal.api.mode = "error500"  # the new image answers 500 on every route
     try:
         result = rehearsal.run(
