@@ -117,11 +117,15 @@ def materialisations(result) -> dict[str, dict[str, Any]]:
 
 
 def step_errors(result) -> str:
-    return "\n".join(
-        str(event.event_specific_data.error.message)
-        for event in result.all_events
-        if event.event_type_value == "STEP_FAILURE"
-    )
+    """Every failed step's error with its causes (the step's own exception is the cause of Dagster's)."""
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            while error is not None:
+                lines.append(str(error.message))
+                error = error.cause
+    return "\n".join(lines)
 
 
 def test_a_first_deploy_of_development_passes_every_blocking_check(rehearsal: DagsterRehearsal) -> None:
