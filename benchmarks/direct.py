@@ -20,6 +20,7 @@ import uuid
 from credex_orchestration.components import app, connectors, databases
 from credex_orchestration.deploy.step import open_workspace, outputs_after, read_outputs
 from credex_orchestration.environments import Environment, load_environments
+from credex_orchestration.lib.plan_view import plan_markdown
 from credex_orchestration.resources import AwsResource, TerraformResource
 from credex_orchestration.verification import databases as database_checks
 from credex_orchestration.verification import network
@@ -47,6 +48,8 @@ def deploy(
         plan = workspace.plan(terraform.plan_path(environment, name, run_id), variables)
         if plans_only:
             return
+        if plan.has_changes:  # the plan review a deployer reads before the apply (deploy/review.py)
+            plan_markdown(workspace.show_plan(plan), workspace.redact, title=f"{environment.name}/{name} plan")
         outputs_after(workspace, plan, workspace.apply(plan), known)
 
     def record(component: str, outcomes: dict[str, Outcome]) -> None:
