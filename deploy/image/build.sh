@@ -33,7 +33,7 @@ rm -rf "$PREFIX/app"
 mkdir -p "$PREFIX/app"
 # The package is installed from its source tree (a .pth file), so terraform/ and environments.yaml sit where
 # credex_orchestration.environments.PROJECT_ROOT expects them.
-for item in pyproject.toml environments.yaml credex_orchestration terraform docs/deploy; do
+for item in pyproject.toml environments.yaml credex-core-paths.yaml credex_orchestration terraform docs/deploy; do
   mkdir -p "$PREFIX/app/$(dirname "$item")"
   cp -R "$SOURCE/$item" "$PREFIX/app/$item"
 done
