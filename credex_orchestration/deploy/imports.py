@@ -136,30 +136,34 @@ def _nat_address(ec2: Any, nat: Mapping[str, Any], index: int) -> list[Found]:
 
 
 def _route_tables(ec2: Any, found: list[Found]) -> list[Found]:
-    """The route tables the subnets are associated with, and the associations, by subnet (names differ
-    between the old system and the roots; the association is what AWS allows only once per subnet)."""
+    """The route tables the subnets are associated with, and those associations, found by subnet (the old
+    system named its tables otherwise; AWS allows one association per subnet, so the root must take it over).
+
+    The root has one public table and one private table per NAT gateway, in private subnet order.
+    """
     tables: list[Found] = []
     for tier in ("public", "private"):
         subnets = [f.import_id for f in found if f.address.startswith(f"aws_subnet.{tier}[")]
-        seen: list[str] = []
+        order: list[str] = []
         for index, subnet in enumerate(subnets):
             described = ec2.describe_route_tables(Filters=_ec2_filters(**{"association.subnet_id": subnet}))
             for table in described["RouteTables"][:1]:
                 table_id, tags = table["RouteTableId"], _tags(table.get("Tags"))
-                if table_id not in seen:
-                    seen.append(table_id)
-                    address = (
-                        "aws_route_table.public"
-                        if tier == "public"
-                        else f"aws_route_table.private[{len(seen) - 1}]"
-                    )
-                    if tier == "private" or len(seen) == 1:
-                        tables.append(Found(address, table_id, tags.get("Name", ""), tags))
-                tables.append(
-                    Found(
-                        f"aws_route_table_association.{tier}[{index}]", f"{subnet}/{table_id}", subnet, tags
-                    )
-                )
+                if table_id not in order:
+                    order.append(table_id)
+                    if tier == "private":
+                        tables.append(
+                            Found(
+                                f"aws_route_table.private[{len(order) - 1}]",
+                                table_id,
+                                tags.get("Name", ""),
+                                tags,
+                            )
+                        )
+                    elif len(order) == 1:
+                        tables.append(Found("aws_route_table.public", table_id, tags.get("Name", ""), tags))
+                association = f"aws_route_table_association.{tier}[{index}]"
+                tables.append(Found(association, f"{subnet}/{table_id}", subnet))
     return tables
 
 
