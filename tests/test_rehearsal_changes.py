@@ -30,11 +30,9 @@ SECOND_TAG = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
 
 
 @pytest.fixture(scope="module")
-def staging(rehearsal: RehearsalWorld, rehearsal_development: Deployed) -> Deployed:
-    started = time.monotonic()
-    outputs = rehearsal.deploy(ENV, network_from="development")
-    rehearsal._time("staging first deploy (no connectors)", started)
-    return Deployed(rehearsal, ENV, outputs)
+def staging(rehearsal_staging: Deployed) -> Deployed:
+    """The session's staging world (tests/support/rehearsal.py); these tests are the ones that change it."""
+    return rehearsal_staging
 
 
 def _service(world: RehearsalWorld) -> dict:
