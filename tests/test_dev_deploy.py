@@ -125,7 +125,7 @@ def test_the_deploy_went_through_the_queue_the_daemon_and_a_run_worker_started_a
     assert kinds.index("RunEnqueuedEvent") < kinds.index("RunStartingEvent") < kinds.index("RunStartEvent")
     [started] = [e["message"] for e in events if "run worker started" in e.get("message", "")]
     launcher = int(re.search(r"launched by pid (\d+)", started).group(1))
-    assert "dagster-daemon" in _command(launcher) or " daemon" in _command(launcher), _command(launcher)
+    assert re.search(r"dagster(-|\._)daemon run ", _command(launcher)), _command(launcher)[:300]
     command = json.loads((world.directory / "workers" / f"{run_id}.command").read_text())
     assert command[:4] == [str(ENTRYPOINT), "dagster", "api", "execute_run"], command
     instance = world.graphql(INSTANCE)["instance"]

@@ -11,8 +11,10 @@ the job's assets and their checks selected and the launchpad's default run confi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import time
 import urllib.request
@@ -28,7 +30,7 @@ from credex_orchestration.environments import Environments, load_environments
 from .moto import free_port
 from .orchestrator_world import PROJECT, cli_config
 from .processes import alive, stop_tree
-from .webserver import graphql
+from .webserver import LAUNCH, graphql
 
 REPOSITORY = "__repository__"
 _STARTED = re.compile(r"AWS is moto at (\S+) .*environments file (\S+);")
@@ -44,18 +46,6 @@ query Assets {
   repositoriesOrError { ... on RepositoryConnection { nodes { name location { name }
     assetNodes { assetKey { path } jobNames
       assetChecksOrError { ... on AssetChecks { checks { name jobNames blocking } } } } } } }
-}
-"""
-LAUNCH = """
-mutation Launch($executionParams: ExecutionParams!) {
-  launchPipelineExecution(executionParams: $executionParams) {
-    __typename
-    ... on LaunchRunSuccess { run { runId status } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message stack }
-    ... on InvalidSubsetError { message }
-    ... on UnauthorizedError { message }
-  }
 }
 """
 RUN = """
@@ -147,6 +137,8 @@ class DevWorld:
         if self.process:
             found = stop_tree(self.process, timeout=60)
             self.left_behind = [pid for pid in found if alive(pid)]
+            with contextlib.suppress(ProcessLookupError):  # and what of its process group was orphaned earlier
+                os.killpg(self.process.pid, signal.SIGKILL)
 
     def log_tail(self, chars: int = 5000) -> str:
         return self.log.read_text()[-chars:] if self.log.exists() else ""

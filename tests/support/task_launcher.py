@@ -95,7 +95,9 @@ class EntrypointRunLauncher(RunLauncher, ConfigurableClass):
             )
         self._tasks[run.run_id] = process
         (self.log_dir / f"{run.run_id}.pid").write_text(str(process.pid))
-        self._instance.report_engine_event(f"run worker started (pid {process.pid}, launched by pid {os.getpid()})", run, cls=self.__class__)
+        self._instance.report_engine_event(
+            f"run worker started (pid {process.pid}, launched by pid {os.getpid()})", run, cls=self.__class__
+        )
 
     @property
     def supports_check_run_worker_health(self) -> bool:

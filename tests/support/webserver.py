@@ -16,6 +16,20 @@ from .processes import stop_tree
 
 BIN = Path(sys.executable).parent
 
+# What the UI's Materialize and Launchpad send: launchPipelineExecution with ExecutionParams.
+LAUNCH = """
+mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId status } }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PythonError { message stack }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
 
 class GraphQLError(AssertionError):
     """The webserver answered a GraphQL request with errors."""
