@@ -22,7 +22,7 @@ from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
 from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
-from .support.webserver import Webserver
+from .support.webserver import LAUNCH, Webserver
 
 pytestmark = pytest.mark.slow
 
@@ -60,19 +60,6 @@ query Loaded {
         }
       }
     }
-  }
-}
-"""
-
-LAUNCH = """
-mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
-  launchPipelineExecution(executionParams: $executionParams) {
-    __typename
-    ... on LaunchRunSuccess { run { runId status } }
-    ... on RunConfigValidationInvalid { errors { message } }
-    ... on PythonError { message stack }
-    ... on InvalidSubsetError { message }
-    ... on UnauthorizedError { message }
   }
 }
 """
