@@ -2,9 +2,12 @@
 
 Runs on staging's databases and app, deployed into development's network (`network_from`, saving the
 connectors apply); the tests run in file order and each leaves staging as its environment's settings
-describe it. Where moto cannot do what AWS does, the test says so: moto never rolls an ECS deployment
-out (a forced new deployment shows as a new PRIMARY deployment id), and reports EC2 status checks "ok"
-the moment an instance runs (the roll-out's health wait passes at once).
+describe it, but for the new-AMI tests at the end, each starting from what the one before left: refused
+(plans only), stopped after an unhealthy LedgerSpace (on AMI "-next"), then rolled out (on "-later").
+Where moto cannot do what AWS does, the test says so: moto never rolls an ECS deployment out (a forced
+new deployment shows as a new PRIMARY deployment id), and reports EC2 status checks "ok" the moment an
+instance runs (the roll-out's health wait passes at once; the unhealthy-instance test stands in for
+exactly DescribeInstanceStatus, tests/support/status_checks.py).
 """
 
 from __future__ import annotations
@@ -155,7 +158,6 @@ def _rollout(
     *,
     environment: Environment | None = None,
     aws: Any = None,
-    confirm: str | None = None,
 ):
     """The databases' plan step as a deploy runs it, then the apply of what it returns."""
     env = environment or world.environment(ENV)
@@ -165,7 +167,7 @@ def _rollout(
         world.terraform,
         aws or AwsResource(endpoint_url=world.endpoint_url),
         variables,
-        DatabasesDeployConfig(allow_database_replacement=allow, confirm_environment=confirm),
+        DatabasesDeployConfig(allow_database_replacement=allow),
         run_id=run_id,
         log=logged.append,
     )
