@@ -7,6 +7,11 @@ it lacks put back, each named there), every environment prepared as a fresh acco
 environment's base URL, and the code location built from the rehearsal's environments file. The tests run
 in file order on that one development environment: each starts from what the one before left.
 
+The same world in the UI: dagster-webserver on its DAGSTER_HOME and headless Chromium show the rollback
+run's plan diff and console links, and each failed run's first error (tests/support/rehearsal_ui.py). After
+the first deploy, the failing deploy with its rollback and a verify run, everything the world stored is
+scanned for its secrets (Secrets Manager's values and the run's AWS credentials) in every encoding.
+
 Stood in, because moto cannot do it: ECS rollouts (moto reports a service COMPLETED with its desired count
 running as soon as it exists: MOTO_ECS_SERVICE_RUNNING), EC2 status checks (ok as soon as an instance
 runs), and the API itself (the stand-in).
@@ -294,7 +299,7 @@ def test_the_rollback_run_page_leads_with_the_cause_and_the_remedy(
         [
             "development/app: blocking check(s) failed: api_health:",
             "HTTP 500",
-            "rolled back to arn:aws:ecs:",
+            "Rolled back to arn:aws:ecs:",
             # Not healthy after: the stand-in answers 500 whichever revision runs, until the test resets it.
             f"(image {FIRST_IMAGE_TAG}), NOT healthy",
             "Remedy: fix the commit and deploy its SHA with git_sha",
