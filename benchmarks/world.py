@@ -28,7 +28,6 @@ from typing import Any
 import yaml
 from dagster import DagsterInstance, Definitions
 
-from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import (
     DEFAULT_ENVIRONMENTS_FILE,
     PROJECT_ROOT,
@@ -38,6 +37,7 @@ from credex_orchestration.environments import (
 from credex_orchestration.rehearsal import seed
 from credex_orchestration.rehearsal.__main__ import rehearsal_process_env
 from credex_orchestration.rehearsal.api_stand_in import ApiServer
+from credex_orchestration.rehearsal.definitions import local_instance_settings, rehearsal_definitions
 from credex_orchestration.rehearsal.environments_file import write_rehearsal_environments
 from credex_orchestration.rehearsal.moto_server import MotoProcess
 from credex_orchestration.resources import AwsResource, TerraformResource
@@ -124,17 +124,11 @@ def world(name: str, parent: Path) -> Iterator[World]:
         }
         path = _environments_file(root, moto.endpoint_url, apis)
         environments = load_environments(path)
-        terraform = TerraformResource(
-            roots_dir="terraform", work_dir=str(root / "terraform"), s3_endpoint_url=moto.endpoint_url
-        )
-        defs = build_definitions(
-            environments,
-            resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)},
-        )
+        terraform, defs = rehearsal_definitions(environments, moto.endpoint_url, root / "terraform")
         dagster_home = root / "dagster_home"
         dagster_home.mkdir()
-        shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")
-        settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")  # the daemon's instance
+        settings = local_instance_settings()
         instance = stack.enter_context(DagsterInstance.local_temp(str(dagster_home), overrides=settings))
         yield World(root, moto, apis, path, environments, terraform, defs, instance, dagster_home)
 

@@ -21,22 +21,20 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from dagster import DagsterInstance, Definitions
 
-from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import (
     DEFAULT_ENVIRONMENTS_FILE,
-    PROJECT_ROOT,
     Environments,
     load_environments,
 )
 from credex_orchestration.rehearsal import seed
 from credex_orchestration.rehearsal.api_stand_in import ApiServer
+from credex_orchestration.rehearsal.definitions import local_instance_settings, rehearsal_definitions
 from credex_orchestration.rehearsal.environments_file import FIRST_IMAGE_TAG, write_rehearsal_environments
 from credex_orchestration.rehearsal.moto_server import MotoProcess
-from credex_orchestration.resources import AwsResource, TerraformResource
+from credex_orchestration.resources import TerraformResource
 from credex_orchestration.verification.results import blocking_checks
 
 SECOND_IMAGE_TAG = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
@@ -82,15 +80,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterRehea
             home, checked_in, amis, {name: api.url for name in checked_in}, moto.endpoint_url
         )
         environments = load_environments(path)
-        terraform = TerraformResource(
-            roots_dir="terraform", work_dir=str(home / "work"), s3_endpoint_url=moto.endpoint_url
-        )
-        defs = build_definitions(
-            environments,
-            resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)},
-        )
+        terraform, defs = rehearsal_definitions(environments, moto.endpoint_url, home / "work")
         # The local instance's settings (dagster.yaml): its pools hold one writer per environment.
-        settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+        settings = local_instance_settings()
         (home / "dagster_home").mkdir()
         with DagsterInstance.local_temp(str(home / "dagster_home"), overrides=settings) as instance:
             yield DagsterRehearsal(moto, api, environments, defs, instance, terraform)
