@@ -54,13 +54,17 @@ def expected(changed: dict[str, bool]) -> dict[str, dict[str, int]]:
     return {name: dict(CHANGED) if has_changes else {"plan": 1} for name, has_changes in changed.items()}
 
 
+# A data dir's first use (a cache miss): `init`, and `workspace select -or-create` once after it.
+SETUP = ("init", "workspace")
+
+
 def excess(counts: dict[str, dict[str, int]], changed: dict[str, bool]) -> dict[str, dict[str, int]]:
-    """Processes beyond `expected` (init on a cache miss aside), per component; {} when there are none."""
+    """Processes beyond `expected` (a data dir's setup aside), per component; {} when there are none."""
     want = expected(changed)
     extra: dict[str, dict[str, int]] = {}
     for name in sorted(set(counts) | set(want)):
         for command in sorted(set(counts.get(name, {})) | set(want.get(name, {}))):
-            if command == "init":
+            if command in SETUP:
                 continue
             over = counts.get(name, {}).get(command, 0) - want.get(name, {}).get(command, 0)
             if over:
