@@ -1,62 +1,57 @@
-"""Benchmarks 1, 2 and 6: a full deploy and a no-op redeploy through Dagster against the plain script.
+"""Figures 1-3: a deploy of development through Dagster against the plain script, on the real roots.
 
-Both sides are whole processes started the way they run for real: `dagster job execute` for the deploy job
-(as the CLI launches it), `python -m benchmarks.direct` for the script. Each full-deploy repeat starts from
-empty state (a fresh work dir), so every component is initialised, planned and applied; the no-op repeats
-run on state that is already deployed, so no apply happens.
-
-The target figure is the issue's: three components and their checks (`deploy_full`). `deploy_components`
-repeats it with development's checks not built, which leaves Terraform as the only work: the harshest
-ratio, since the tiny fixture roots make every fixed cost large.
+Both sides run in this process: `deploy_<env>` with `execute_in_process` on the world's DagsterInstance
+(the named job's own in-process executor, its pools, checks and plan review), and `direct.deploy` (the same
+engine calls in sequence). Each first deploy starts from an empty account: Dagster deploys into one world,
+the script into another, so both create everything (the provider's waiters make that about four minutes).
+The no-op repeats then redeploy both worlds unchanged, alternating, and plan each component of Dagster's
+world alone: the slowest of those plans is the no-op target's yardstick.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from credex_orchestration.deploy.config import deploy_run_config
-from credex_orchestration.environments import load_environments
+from credex_orchestration.environments import COMPONENTS, PROJECT_ROOT
 from credex_orchestration.verification.results import FINDINGS
 
-from .measure import ProcessFailed, ProcessRun, figure, ok, ratio, run_process
-from .runs import check_verdicts
-from .world import DAGSTER, ENVIRONMENT, GIT_SHA, PYTHON, World, terraform_processes
+from . import processes
+from .direct import deploy as direct_deploy
+from .measure import ProcessFailed, figure, ok, ratio
+from .world import ENVIRONMENT, World, pointed_at
 
-FULL_TARGET = 1.2
+DEPLOY_TARGET = 1.05
+NOOP_TARGET = 1.2
 JOB = f"deploy_{ENVIRONMENT}"
 CHECKS = 14  # connectors 3, databases 3, app 8
 
 
-def dagster_deploy(world: World, env: dict[str, str], git_sha: str = GIT_SHA) -> ProcessRun:
-    environment = load_environments(env["CREDEX_ENVIRONMENTS_FILE"])[ENVIRONMENT]
-    config = world.run_config(f"deploy-{git_sha or 'keep'}", deploy_run_config(environment, git_sha=git_sha))
-    argv = [DAGSTER, "job", "execute", "-m", "credex_orchestration.definitions", "-j", JOB]
-    run = run_process([*argv, "-c", str(config)], env)
-    verified = environment.verification.enabled
-    _expect_passed(check_verdicts(Path(env["DAGSTER_HOME"]), JOB), CHECKS if verified else 0, "dagster")
-    return run
+def _evaluations(result) -> dict[str, bool]:
+    found = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            found[f"{evaluation.asset_key.path[-1]}:{evaluation.check_name}"] = evaluation.passed
+    return found
 
 
-def direct_deploy(env: dict[str, str], git_sha: str = GIT_SHA, plans_only: bool = False) -> ProcessRun:
-    argv = [PYTHON, "-m", "benchmarks.direct", ENVIRONMENT, "--git-sha", git_sha]
-    run = run_process(argv + (["--plans-only"] if plans_only else []), env)
-    environment = load_environments(env["CREDEX_ENVIRONMENTS_FILE"])[ENVIRONMENT]
-    if environment.verification.enabled and not plans_only:
-        _expect_passed(script_report(run)["checks"], CHECKS, "script")
-    return run
+def _applied(result) -> dict[str, bool]:
+    found = {}
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            found[f"{ENVIRONMENT}/{materialization.asset_key.path[-1]}"] = bool(
+                materialization.metadata["plan_has_changes"].value
+            )
+    return found
 
 
-def script_report(run: ProcessRun) -> dict[str, Any]:
-    """The script's last line: every check's verdict, and when its imports and its work ended."""
-    return next(
-        json.loads(line) for line in reversed(run.output.splitlines()) if line.startswith('{"checks"')
-    )
-
-
-def _expect_passed(verdicts: dict[str, bool], count: int, side: str) -> None:
+def _expect_passed(verdicts: dict[str, bool], side: str) -> None:
     """A measured deploy must have run every check and passed it: a failing world measures nothing.
 
     Findings are the exception: the stand-in speaks credex-core's real contract, whose data routes answer
@@ -65,113 +60,171 @@ def _expect_passed(verdicts: dict[str, bool], count: int, side: str) -> None:
     failed = sorted(
         name for name, passed in verdicts.items() if not passed and name.split(":")[-1] not in FINDINGS
     )
-    if len(verdicts) != count or failed:
+    if len(verdicts) != CHECKS or failed:
         raise ProcessFailed(
-            f"{side} deploy evaluated {len(verdicts)} checks (expected {count}); failed: {failed}"
+            f"{side} deploy evaluated {len(verdicts)} checks (expected {CHECKS}); failed: {failed}"
         )
 
 
-def _commands(tf_log: Path) -> dict[str, int]:
-    return dict(Counter(process["command"] for process in terraform_processes(tf_log)))
+def dagster_deploy(world: World, tf_log: Path, run_config: dict | None = None) -> tuple[float, Any]:
+    with pointed_at(world, tf_log):
+        start = time.perf_counter()
+        result = world.run(JOB, run_config)
+        wall = time.perf_counter() - start
+    if not result.success:
+        raise ProcessFailed(f"{JOB} failed in {world.root.name}")
+    _expect_passed(_evaluations(result), "dagster")
+    return wall, result
 
 
-def _compare(world: World, repeats: int, verified: bool, label: str) -> tuple[dict[str, Any], list, list]:
-    """Fresh state each repeat; Dagster and the script alternate so both share any drift in the machine.
-
-    DAGSTER_HOME persists across repeats, as a deployment's instance does; one warm-up pair (not counted)
-    creates its storage and warms the file cache for both sides.
-    """
-    home = world.dagster_home(f"home-{label}")
-
-    def env(tf_log: Path | None = None) -> dict[str, str]:
-        return world.env(world.fresh("work"), home, tf_log, verified=verified)
-
-    dagster_deploy(world, env())
-    direct_deploy(env())
-    dagster_runs, direct_runs, commands = [], [], {}
-    for index in range(repeats):
-        tf_log = world.root / f"{label}-dagster-{index}.jsonl"
-        dagster_runs.append(dagster_deploy(world, env(tf_log)))
-        commands["dagster"] = _commands(tf_log)
-        tf_log = world.root / f"{label}-direct-{index}.jsonl"
-        direct_runs.append(direct_deploy(env(tf_log)))
-        commands["direct"] = _commands(tf_log)
-    dagster = figure([run.wall_seconds for run in dagster_runs], "s")
-    direct = figure([run.wall_seconds for run in direct_runs], "s")
-    dagster_cpu = figure([run.cpu_seconds for run in dagster_runs], "cpu s")
-    direct_cpu = figure([run.cpu_seconds for run in direct_runs], "cpu s")
-    overhead = ratio(dagster, direct)
-    body = ok(
-        {"dagster": dagster, "direct": direct, "dagster_cpu": dagster_cpu, "direct_cpu": direct_cpu},
-        ratio=overhead,
-        ratio_cpu=ratio(dagster_cpu, direct_cpu),
-        overhead_seconds=round(dagster["median"] - direct["median"], 3),
-        checks=CHECKS if verified else 0,
-        terraform_processes=commands,
-    )
-    return body, dagster_runs, direct_runs
+def script_deploy(world: World, tf_log: Path, plans_only: bool = False) -> float:
+    with pointed_at(world, tf_log):
+        start = time.perf_counter()
+        verdicts = direct_deploy(world.environment, world.terraform, world.aws(), "", plans_only)
+        wall = time.perf_counter() - start
+    if not plans_only:
+        _expect_passed({name: outcome.passed for name, outcome in verdicts.items()}, "script")
+    return wall
 
 
-def full(world: World, repeats: int) -> dict[str, Any]:
-    """Benchmark 1 (and 6): three components and their checks; then the components alone."""
-    body, dagster_runs, direct_runs = _compare(world, repeats, verified=True, label="full")
-    body.update(target=FULL_TARGET, meets_target=body["ratio"] <= FULL_TARGET)
-    # The GitHub break-glass deploy (deploy.yml) starts from a new DAGSTER_HOME every time.
-    fresh = [
-        dagster_deploy(world, world.env(world.fresh("work"), world.dagster_home(f"home-fresh-{index}")))
-        for index in range(repeats)
-    ]
-    body["figures"]["dagster_new_instance"] = figure([run.wall_seconds for run in fresh], "s")
-    body["ratio_new_instance"] = ratio(body["figures"]["dagster_new_instance"], body["figures"]["direct"])
-    components, _, _ = _compare(world, repeats, verified=False, label="components")
+def _processes(tf_log: Path, changed: dict[str, bool]) -> dict[str, Any]:
+    counts = processes.per_component(tf_log)
     return {
-        "deploy_full": body,
-        "deploy_components": components,
-        "deploy_memory": ok(
-            {
-                "dagster_peak_rss": figure([run.max_rss_mb for run in dagster_runs], "MB", 1),
-                "direct_peak_rss": figure([run.max_rss_mb for run in direct_runs], "MB", 1),
-            },
-            measured="ru_maxrss from wait4: the largest single process of the run's process tree",
-        ),
+        "counts": counts,
+        "expected": processes.expected(changed),
+        "excess": processes.excess(counts, changed),
+        "terraform_busy_seconds": round(processes.busy_seconds(processes.records(tf_log)), 3),
     }
 
 
-def noop(world: World, repeats: int) -> dict[str, Any]:
-    """Benchmark 2: one deployed environment, then repeated deploys that change nothing, against the plans.
+def script_process(world: World, tf_log: Path) -> subprocess.Popen:
+    """The script as its own process in `world` (started, not waited for): its output goes to a file."""
+    output = (world.root / "direct-output.log").open("w")
+    command = [sys.executable, "-m", "benchmarks.direct", ENVIRONMENT]
+    return subprocess.Popen(
+        command, env=world.process_env(tf_log), cwd=PROJECT_ROOT, stdout=output, stderr=output
+    )
 
-    The redeploys still verify (every deploy runs its checks); `plans_only` is the Terraform plans alone,
-    the least a redeploy can do to find out that nothing changed.
+
+def script_seconds(world: World, process: subprocess.Popen) -> float:
+    """The script's own work (after its imports, as the Dagster side has its imports done), every check passed."""
+    returncode = process.wait()
+    output = (world.root / "direct-output.log").read_text()
+    if returncode != 0:
+        raise ProcessFailed(f"the script's deploy exited {returncode}: {output[-3000:]}")
+    report = next(json.loads(line) for line in reversed(output.splitlines()) if line.startswith('{"checks"'))
+    _expect_passed(report["checks"], "script")
+    return report["worked"] - report["imported"]
+
+
+def first(worlds: dict[str, World], repeats: int) -> dict[str, Any]:
+    """Figure 1 (and 2 for a deploy that changes everything): one first deploy per side, empty accounts.
+
+    The two run at the same time (the script as its own process, in its own world), so both meet the same
+    load on a shared machine; each side's wall time is its own work, imports excluded.
     """
-    work, home = world.fresh("work"), world.dagster_home("home-noop")
-    dagster_deploy(world, world.env(work, home))  # the deployment every repeat redeploys unchanged
-    dagster_runs, direct_runs, plan_runs, commands = [], [], [], {}
+    logs = worlds["dagster"].root.parent
+    script = script_process(worlds["direct"], logs / "first-direct.jsonl")
+    try:
+        dagster_wall, result = dagster_deploy(worlds["dagster"], logs / "first-dagster.jsonl")
+    finally:
+        direct_wall = script_seconds(worlds["direct"], script)
+    changed = _applied(result)
+    dagster, direct = figure([dagster_wall], "s"), figure([direct_wall], "s")
+    body = ok(
+        {"dagster": dagster, "direct": direct},
+        ratio=ratio(dagster, direct),
+        target=DEPLOY_TARGET,
+        overhead_seconds=round(dagster_wall - direct_wall, 3),
+        checks=CHECKS,
+        terraform_processes={
+            "dagster": _processes(logs / "first-dagster.jsonl", changed),
+            "direct": _processes(logs / "first-direct.jsonl", changed),
+        },
+        note="one first deploy per side at the same time, each from an empty account (the script in its own "
+        "process and world); --repeats applies to the no-op figure",
+    )
+    body["meets_target"] = body["ratio"] <= DEPLOY_TARGET
+    extra = body["terraform_processes"]["dagster"]["excess"]
+    return {"deploy_first": body, "terraform_processes_first": _process_figure(body, extra)}
+
+
+def _process_figure(deploy_body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Figure 2: Terraform processes per component against the least the deploy needs."""
+    counts = deploy_body["terraform_processes"]["dagster"]["counts"]
+    return ok(
+        {
+            name: figure([sum(v for k, v in commands.items() if k not in processes.SETUP)], "processes", 0)
+            for name, commands in counts.items()
+        },
+        counts=counts,
+        expected=deploy_body["terraform_processes"]["dagster"]["expected"],
+        excess=extra,
+        target="unchanged: 1 plan; changed: plan, show (the plan review) and apply; init and workspace "
+        "select on a data dir's first use only",
+        meets_target=not extra,
+    )
+
+
+def noop(worlds: dict[str, World], repeats: int) -> dict[str, Any]:
+    """Figures 1-3 for a deploy that changes nothing: Dagster, the script, and each plan alone."""
+    logs = worlds["dagster"].root.parent
+    dagster_runs, direct_runs, slowest_plans, plan_seconds, body_processes = [], [], [], {}, {}
+    busy: dict[str, list[float]] = {"dagster_terraform_busy": [], "direct_terraform_busy": []}
     for index in range(repeats):
-        tf_log = world.root / f"noop-dagster-{index}.jsonl"
-        dagster_runs.append(dagster_deploy(world, world.env(work, home, tf_log), git_sha=""))
-        commands["dagster"] = _commands(tf_log)
-        tf_log = world.root / f"noop-direct-{index}.jsonl"
-        direct_runs.append(direct_deploy(world.env(work, home, tf_log), git_sha=""))
-        commands["direct"] = _commands(tf_log)
-        tf_log = world.root / f"noop-plans-{index}.jsonl"
-        plan_runs.append(direct_deploy(world.env(work, home, tf_log), git_sha="", plans_only=True))
-        commands["plans_only"] = _commands(tf_log)
-    dagster = figure([run.wall_seconds for run in dagster_runs], "s")
-    direct = figure([run.wall_seconds for run in direct_runs], "s")
-    plans = figure([run.wall_seconds for run in plan_runs], "s")
-    cpu = {
-        f"{name}_cpu": figure([run.cpu_seconds for run in runs], "cpu s")
-        for name, runs in (("dagster", dagster_runs), ("direct", direct_runs), ("plans_only", plan_runs))
-    }
+        tf_log = logs / f"noop-dagster-{index}.jsonl"
+        wall, result = dagster_deploy(worlds["dagster"], tf_log)
+        dagster_runs.append(wall)
+        changed = _applied(result)
+        if any(changed.values()):
+            raise ProcessFailed(f"a no-op redeploy planned changes: {changed}")
+        body_processes["dagster"] = _processes(tf_log, changed)
+        tf_log = logs / f"noop-direct-{index}.jsonl"
+        direct_runs.append(script_deploy(worlds["direct"], tf_log))
+        body_processes["direct"] = _processes(tf_log, changed)
+        for side in ("dagster", "direct"):
+            busy[f"{side}_terraform_busy"].append(body_processes[side]["terraform_busy_seconds"])
+        tf_log = logs / f"noop-plans-{index}.jsonl"
+        script_deploy(worlds["dagster"], tf_log, plans_only=True)
+        plans = processes.records(tf_log)
+        for record in plans:
+            plan_seconds.setdefault(record["component"], []).append(record["end"] - record["start"])
+        slowest_plans.append(
+            max(record["end"] - record["start"] for record in plans if record["command"] == "plan")
+        )
+    dagster, direct = figure(dagster_runs, "s"), figure(direct_runs, "s")
+    slowest = figure(slowest_plans, "s")
+    figures = {"dagster": dagster, "direct": direct, "slowest_plan": slowest}
+    figures.update({name: figure(values, "s") for name, values in busy.items()})
+    figures.update(
+        {f"plan_{name}": figure(values, "s") for name, values in plan_seconds.items() if name in COMPONENTS}
+    )
+    noop_ratio = ratio(dagster, slowest)
+    extra = body_processes["dagster"]["excess"]
     return {
         "deploy_noop": ok(
-            {"dagster": dagster, "direct": direct, "plans_only": plans, **cpu},
-            ratio_to_plans=ratio(dagster, plans),
+            figures,
+            ratio=noop_ratio,
+            target=NOOP_TARGET,
+            meets_target=noop_ratio <= NOOP_TARGET,
             ratio_to_direct=ratio(dagster, direct),
-            ratio_cpu_to_plans=ratio(cpu["dagster_cpu"], cpu["plans_only_cpu"]),
-            ratio_cpu_to_direct=ratio(cpu["dagster_cpu"], cpu["direct_cpu"]),
-            applies=commands["dagster"].get("apply", 0),
-            inits=commands["dagster"].get("init", 0),
-            terraform_processes=commands,
-        )
+            target_to_direct=DEPLOY_TARGET,
+            meets_target_to_direct=ratio(dagster, direct) <= DEPLOY_TARGET,
+            checks=CHECKS,
+            terraform_processes=body_processes,
+            measured="wall time of the whole no-op deploy (plans and the 14 checks) over the slowest plan alone",
+        ),
+        "terraform_processes_noop": ok(
+            {
+                name: figure(
+                    [sum(v for k, v in commands.items() if k not in processes.SETUP)], "processes", 0
+                )
+                for name, commands in body_processes["dagster"]["counts"].items()
+            },
+            counts=body_processes["dagster"]["counts"],
+            expected=body_processes["dagster"]["expected"],
+            excess=extra,
+            target="unchanged: 1 plan; init on a cache miss only; outputs without a process",
+            meets_target=not extra,
+        ),
     }

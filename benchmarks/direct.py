@@ -1,10 +1,12 @@
 """The deploy without Dagster: the same Terraform and AWS calls as `deploy_<env>`, in sequence, as a script.
 
-The baseline of the overhead benchmark. It uses the engine (`TerraformResource`/`TerraformWorkspace`),
-each component's `variables()` builder and the verification functions the asset checks call, in the order
-the deploy job runs them, so the only difference is the orchestration. It prints one JSON line with every
-check's verdict (and when its imports and its work ended) and exits 1 when a check failed, so a broken world
-is never measured as a fast one.
+The baseline of the overhead benchmark, on the real roots. It uses the engine (`TerraformResource`/
+`TerraformWorkspace`), each component's `variables()` builder and the verification functions the asset checks
+call, in the order the deploy job runs them: per component a plan, for a plan with changes its review
+(`terraform show`) and the apply, the outputs from state (no process), then the checks. So the only
+difference is the orchestration. The harness calls `deploy` in its own process, as it runs the Dagster job;
+as a script it prints one JSON line with every check's verdict and exits 1 when a check failed, so a broken
+world is never measured as a fast one.
 Usage: python -m benchmarks.direct ENVIRONMENT [--git-sha SHA] [--plans-only]
 """
 
@@ -28,7 +30,7 @@ from credex_orchestration.verification.app import AppVerification
 from credex_orchestration.verification.outcome import Outcome
 from credex_orchestration.verification.results import FINDINGS, connect
 
-IMPORTED = time.time()  # the phases benchmark compares the script's start-up with the CLI's
+IMPORTED = time.time()
 
 
 def deploy(
@@ -49,7 +51,9 @@ def deploy(
         if plans_only:
             return
         if plan.has_changes:  # the plan review a deployer reads before the apply (deploy/review.py)
-            plan_markdown(workspace.show_plan(plan), workspace.redact, title=f"{environment.name}/{name} plan")
+            plan_markdown(
+                workspace.show_plan(plan), workspace.redact, title=f"{environment.name}/{name} plan"
+            )
         outputs_after(workspace, plan, workspace.apply(plan), known)
 
     def record(component: str, outcomes: dict[str, Outcome]) -> None:
@@ -79,9 +83,12 @@ def main() -> None:
     args = parser.parse_args()
     # The resources as `definitions.default_resources()` configures them, without loading the code location.
     terraform = TerraformResource(
-        roots_dir=os.environ["CREDEX_TERRAFORM_ROOTS"], work_dir=os.environ["CREDEX_WORK_DIR"]
+        roots_dir=os.environ.get("CREDEX_TERRAFORM_ROOTS", "terraform"),
+        work_dir=os.environ["CREDEX_WORK_DIR"],
+        s3_endpoint_url=os.environ.get("CREDEX_STATE_S3_ENDPOINT"),
     )
     aws = AwsResource(endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+
     environment = load_environments(os.environ.get("CREDEX_ENVIRONMENTS_FILE"))[args.environment]
     verdicts = deploy(environment, terraform, aws, args.git_sha, args.plans_only)
     checks = {name: outcome.passed for name, outcome in verdicts.items()}

@@ -57,8 +57,9 @@ def _title(name: str, body: dict[str, Any]) -> str:
     """The panel's name, with its ratio and target where it has them."""
     if "ratio" not in body:
         return name
-    target = f", target {body['target']:g}" if "target" in body else ""
-    return f"{name} (ratio {body['ratio']:g}{target})"
+    target = f", target {body['target']:g}" if isinstance(body.get("target"), int | float) else ""
+    verdict = {True: ", met", False: ", NOT met"}.get(body.get("meets_target"), "")
+    return f"{name} (ratio {body['ratio']:g}{target}{verdict})"
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
@@ -71,7 +72,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     panels = []
     for name, body in results["benchmarks"].items():
         if body.get("status") != "ok":
-            panels.append((name, [], body.get("reason", "skipped")))
+            panels.append((name, [], f"{body.get('status')}: {body.get('reason', '')}"))
             continue
         rows = [(label, fig) for label, fig in body["figures"].items()]
         panels.append((_title(name, body), rows, ""))
@@ -87,7 +88,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
             axis.text(
                 0.5,
                 0.5,
-                f"skipped: {reason.split(' (')[0][:80]}",
+                reason.split(" (")[0][:80],
                 ha="center",
                 va="center",
                 fontsize=7,

@@ -1,174 +1,177 @@
-"""The world a benchmark deploys into: moto on loopback, fixture Terraform roots, local state, temp dirs.
+"""The world a benchmark deploys into: the rehearsal, as `tests/test_rehearsal_dagster.py` builds it.
 
-The same environment variables the code location reads in production point it here, so the Dagster CLI
-and the plain script run exactly as they would against AWS, only against moto and `terraform_data` roots.
+moto in server mode with the rehearsal's patches (`rehearsal.moto_server.MotoProcess`, REHEARSAL_MOTO_ENV),
+every environment prepared as a fresh account would be (`rehearsal.seed`), a loopback stand-in of the
+credex-core API as each base URL, the real Terraform roots and the real AWS provider from the mirror, S3
+state in moto, and a Dagster instance with the project's dagster.yaml (its pools: one writer per
+environment). Each world is hermetic (own HOME, Terraform CLI config, work dir, DAGSTER_HOME) and one
+harness can hold two side by side, so two first deploys each start from an empty account.
 
-Development's post-deploy checks run and pass: moto holds the environment's AWS side under naming.py's names
-(load balancer, HTTPS listener with an issued certificate, Neo4j instances and secret, an ECS service
-running the revision the fixture app root reports) and a loopback HTTP server answers as credex-core
-(tests/support). Both sides of a comparison make the checks' calls, so they are work, not overhead.
+Overrides of the rehearsal's environments file, all data: development deploys on a push (`auto_deploy`,
+for the lead-time figure) at any hour (no quiet windows), and the stand-in's rate-limit window is short so
+deploys that follow each other within seconds do not wait a minute for budget, and development's benchmark
+check sends a small load (both sides of a comparison run the checks alike).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
+from dagster import DagsterInstance, Definitions
 
-from credex_orchestration.environments import load_environments
-from tests.support.api_server import ApiServer
-from tests.support.aws_world import ACCOUNT, ecs_moto
-from tests.support.aws_world import World as AwsWorld
-from tests.support.environments import local_environments_file
+from credex_orchestration.environments import (
+    DEFAULT_ENVIRONMENTS_FILE,
+    PROJECT_ROOT,
+    Environments,
+    load_environments,
+)
+from credex_orchestration.rehearsal import seed
+from credex_orchestration.rehearsal.__main__ import rehearsal_process_env
+from credex_orchestration.rehearsal.api_stand_in import ApiServer
+from credex_orchestration.rehearsal.definitions import local_instance_settings, rehearsal_definitions
+from credex_orchestration.rehearsal.environments_file import write_rehearsal_environments
+from credex_orchestration.rehearsal.moto_server import MotoProcess
+from credex_orchestration.resources import AwsResource, TerraformResource
 
-PROJECT = Path(__file__).resolve().parent.parent
-FIXTURE_ROOTS = PROJECT / "tests" / "fixtures" / "terraform"
+ENVIRONMENT = "development"  # the benchmarked environment (tests and docs may name environments)
 PROBE = Path(__file__).resolve().parent / "probe"
-LOCAL_INSTANCE = PROJECT / "dagster.yaml"  # the local default instance `scripts/dev` installs
-ENVIRONMENT = "development"
-AMI = "ami-0123456789abcdef0"
-# The fixture app root names task definition revision N for an image tag starting with hex digit N; the
-# world registers revision 1 for this SHA, so ECS status finds the revision Terraform reports.
-GIT_SHA = "1abc234"
 WINDOW = 1.0  # seconds: the stand-in's rate-limit window here (credex-core's is 60)
-PYTHON = sys.executable
+# The benchmark check's load, small and quick (both sides of a comparison run it alike).
+BENCHMARK_CHECK = {"requests": 5, "min_requests": 5, "rate_per_second": 20}
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
+DAGSTER_DAEMON = str(Path(sys.executable).with_name("dagster-daemon"))
 
 
 @dataclass
 class World:
     root: Path
+    moto: MotoProcess
+    apis: dict[str, ApiServer]
     environments_file: Path
-    unverified_environments_file: Path
-    endpoint_url: str
+    environments: Environments
+    terraform: TerraformResource
+    defs: Definitions
+    instance: DagsterInstance
+    dagster_home: Path
 
-    def env(
-        self,
-        work_dir: Path,
-        dagster_home: Path | None = None,
-        tf_log: Path | None = None,
-        verified: bool = True,
-    ) -> dict[str, str]:
-        """A hermetic process environment: own HOME, Terraform CLI config, AWS at moto, state under work_dir.
+    @property
+    def environment(self):
+        return self.environments[ENVIRONMENT]
 
-        `verified=False` uses the environments file whose development builds no post-deploy checks.
-        """
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("TF_", "AWS_", "CREDEX_", "DAGSTER_", "PYTHON"))
-        }
-        home = self.root / "home"
-        env.update(
-            HOME=str(home),
-            TF_CLI_CONFIG_FILE=str(home / "terraformrc"),
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="af-south-1",
-            AWS_EC2_METADATA_DISABLED="true",
-            AWS_ENDPOINT_URL=self.endpoint_url,
-            CREDEX_ENVIRONMENTS_FILE=str(
-                self.environments_file if verified else self.unverified_environments_file
-            ),
-            CREDEX_TERRAFORM_ROOTS=str(FIXTURE_ROOTS),
-            CREDEX_WORK_DIR=str(work_dir),
-            CREDEX_BENCH_TMP=str(self.root),
-            DAGSTER_HOME=str(dagster_home or self.root / "dagster-home"),
-            PYTHONPATH=os.pathsep.join([str(PROBE), str(PROJECT)]),
+    def aws(self) -> AwsResource:
+        return AwsResource(endpoint_url=self.moto.endpoint_url)
+
+    def run(self, job: str, run_config: dict | None = None, **kwargs: Any):
+        """A job in this process on the world's instance, as the UI's Materialize launches it."""
+        return self.defs.resolve_job_def(job).execute_in_process(
+            run_config=run_config or {}, instance=self.instance, raise_on_error=False, **kwargs
         )
+
+    def process_env(self, tf_log: Path | None = None, **extra: str) -> dict[str, str]:
+        """The environment of a Dagster process (CLI, daemon) acting in this world, as the rehearsal's."""
+        env = rehearsal_process_env(self.moto.endpoint_url, self.environments_file, self.root)
+        env.update(
+            HOME=str(self.root / "home"),
+            DAGSTER_HOME=str(self.dagster_home),
+            CREDEX_WORK_DIR=self.terraform.work_dir,
+            PYTHONPATH=os.pathsep.join([str(PROBE), str(PROJECT_ROOT)]),
+            **extra,
+        )
+        env.pop("TF_CLI_CONFIG_FILE", None)
         if tf_log is not None:
             env["CREDEX_BENCH_TF_LOG"] = str(tf_log)
         return env
 
-    def fresh(self, name: str) -> Path:
-        """A new empty directory under the world (a work dir with no state)."""
-        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
 
-    def dagster_home(self, name: str) -> Path:
-        """A new DAGSTER_HOME with the project's local instance file, as `scripts/dev` installs it."""
-        home = self.fresh(name)
-        shutil.copy(LOCAL_INSTANCE, home / "dagster.yaml")
-        return home
-
-    def run_config(self, name: str, config: dict) -> Path:
-        path = self.root / f"{name}.yaml"
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
-        return path
-
-
-def _environments(root: Path, api_url: str, verified: bool) -> Path:
-    """Every environment keeps state locally, pins the Neo4j AMI and runs in moto's account.
-
-    Development is the benchmarked one: its checks run against the world (or are not built at all when
-    `verified` is false). Staging's connectors serve the overlap benchmark only: no checks.
-    """
-    directory = root / ("environments" if verified else "environments-unverified")
-    directory.mkdir()
-    overrides = {
-        name: {
-            "neo4j.ami_id": AMI,
-            "aws.account_id": ACCOUNT,
-            "state.lock_timeout_seconds": 30,
-            "triggers.quiet_windows_utc": [],  # sensor ticks measured at any hour do their work
-        }
-        for name in ("development", "staging", "production")
-    }
-    overrides["development"]["base_url"] = api_url
-    overrides["development"]["verification.enabled"] = verified
-    # Deploys follow each other within seconds: the stand-in's limiter window is short (WINDOW) so they do
-    # not wait a minute for budget, and the benchmark check is small and quick (both sides run it alike).
-    overrides["development"].update(
-        {
-            "verification.rate_limit.window_seconds": WINDOW,
-            "verification.benchmark.requests": 5,
-            "verification.benchmark.min_requests": 5,
-            "verification.benchmark.rate_per_second": 20,
-        }
+def _environments_file(home: Path, endpoint_url: str, apis: dict[str, ApiServer]) -> Path:
+    checked_in = load_environments(DEFAULT_ENVIRONMENTS_FILE)
+    amis = {name: seed.prepare(environment, endpoint_url) for name, environment in checked_in.items()}
+    path = write_rehearsal_environments(
+        home, checked_in, amis, {name: api.url for name, api in apis.items()}, endpoint_url
     )
-    overrides["staging"]["verification.enabled"] = False
-    return local_environments_file(directory, overrides)
-
-
-def _build_aws_side(environments_file: Path, endpoint_url: str) -> None:
-    """What development's Terraform would have made in AWS, so every post-deploy check passes."""
-    aws = AwsWorld(load_environments(environments_file)[ENVIRONMENT], endpoint_url)
-    made = aws.network()
-    aws.register_target(made["target_group"])
-    aws.https_listener(made["balancer"], aws.issued_certificate())
-    aws.databases(made)
-    aws.app(GIT_SHA)
+    raw = yaml.safe_load(path.read_text())
+    for name, body in raw["environments"].items():
+        body.setdefault("triggers", {})["quiet_windows_utc"] = []
+        body.setdefault("verification", {}).setdefault("rate_limit", {})["window_seconds"] = WINDOW
+        if name == ENVIRONMENT:
+            body["auto_deploy"] = True
+            body["verification"].setdefault("benchmark", {}).update(BENCHMARK_CHECK)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    load_environments(path)
+    return path
 
 
 @contextmanager
-def world() -> Iterator[World]:
+def world(name: str, parent: Path) -> Iterator[World]:
+    """One rehearsal world under `parent/name`; everything it started stops with it."""
+    root = parent / name
+    (root / "home").mkdir(parents=True)
+    checked_in = load_environments(DEFAULT_ENVIRONMENTS_FILE)
+    with ExitStack() as stack:
+        moto = stack.enter_context(MotoProcess())
+        apis = {
+            env_name: stack.enter_context(ApiServer(window_seconds=WINDOW, node_env=environment.app.node_env))
+            for env_name, environment in checked_in.items()
+        }
+        path = _environments_file(root, moto.endpoint_url, apis)
+        environments = load_environments(path)
+        terraform, defs = rehearsal_definitions(environments, moto.endpoint_url, root / "terraform")
+        dagster_home = root / "dagster_home"
+        dagster_home.mkdir()
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", dagster_home / "dagster.yaml")  # the daemon's instance
+        settings = local_instance_settings()
+        instance = stack.enter_context(DagsterInstance.local_temp(str(dagster_home), overrides=settings))
+        yield World(root, moto, apis, path, environments, terraform, defs, instance, dagster_home)
+
+
+@contextmanager
+def harness() -> Iterator[Path]:
+    """The benchmark run's temp dir, and the process's AWS settings pointed away from any real account.
+
+    Terraform's processes and boto3 in this process read AWS_ENDPOINT_URL: each world sets it while it is
+    measured (`pointed_at`); the shell's credentials never reach moto or a log.
+    """
     root = Path(tempfile.mkdtemp(prefix="credex-bench-"))
-    # The harness builds the world with boto3 itself: moto's test keys, never whatever the shell holds.
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        os.environ.pop(name, None)
+    saved = dict(os.environ)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="rehearsal",
+        AWS_SECRET_ACCESS_KEY="rehearsal",
+        AWS_DEFAULT_REGION="af-south-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        HOME=str(root),
+    )
+    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "TF_CLI_CONFIG_FILE", "CREDEX_BENCH_TF_LOG"):
+        os.environ.pop(key, None)
     try:
-        (root / "home").mkdir()
-        (root / "home" / "terraformrc").write_text("")
-        (root / "dagster-home").mkdir()
-        shutil.copy(LOCAL_INSTANCE, root / "dagster-home" / "dagster.yaml")
-        with ecs_moto() as moto, ApiServer(window_seconds=WINDOW) as api:
-            verified = _environments(root, api.url, verified=True)
-            _build_aws_side(verified, moto.endpoint_url)
-            yield World(root, verified, _environments(root, api.url, verified=False), moto.endpoint_url)
+        yield root
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         shutil.rmtree(root, ignore_errors=True)
 
 
-def terraform_processes(tf_log: Path) -> list[dict]:
-    """Terraform processes the probe recorded (see probe/sitecustomize.py)."""
-    if not tf_log.exists():
-        return []
-    return [json.loads(line) for line in tf_log.read_text().splitlines() if line.strip()]
+@contextmanager
+def pointed_at(world_: World, tf_log: Path | None = None) -> Iterator[None]:
+    """AWS clients and Terraform processes of this process act in `world_`; `tf_log` counts Terraform."""
+    saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "CREDEX_BENCH_TF_LOG", "PYTHONPATH")}
+    os.environ["AWS_ENDPOINT_URL"] = world_.moto.endpoint_url
+    if tf_log is not None:
+        os.environ["CREDEX_BENCH_TF_LOG"] = str(tf_log)
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(PROBE), str(PROJECT_ROOT)])
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

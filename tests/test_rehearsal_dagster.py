@@ -31,19 +31,18 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterInstance, Definitions, RunsFilter
 
-from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import (
     DEFAULT_ENVIRONMENTS_FILE,
-    PROJECT_ROOT,
     Environments,
     load_environments,
 )
 from credex_orchestration.rehearsal import seed
 from credex_orchestration.rehearsal.api_stand_in import ApiServer
+from credex_orchestration.rehearsal.definitions import local_instance_settings, rehearsal_definitions
 from credex_orchestration.rehearsal.environments_file import FIRST_IMAGE_TAG, write_rehearsal_environments
 from credex_orchestration.rehearsal.moto_server import MotoProcess
-from credex_orchestration.resources import AwsResource, TerraformResource
+from credex_orchestration.resources import TerraformResource
 from credex_orchestration.verification.results import blocking_checks
 
 from .support.rehearsal_ui import (
@@ -109,15 +108,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterRehea
             home, checked_in, amis, {name: api.url for name in checked_in}, moto.endpoint_url
         )
         environments = load_environments(path)
-        terraform = TerraformResource(
-            roots_dir="terraform", work_dir=str(home / "work"), s3_endpoint_url=moto.endpoint_url
-        )
-        defs = build_definitions(
-            environments,
-            resources={"terraform": terraform, "aws": AwsResource(endpoint_url=moto.endpoint_url)},
-        )
+        terraform, defs = rehearsal_definitions(environments, moto.endpoint_url, home / "work")
         # The local instance's settings (dagster.yaml): its pools hold one writer per environment.
-        settings = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
+        settings = local_instance_settings()
         (home / "dagster_home").mkdir()
         # The same settings for dagster-webserver, which reads them from DAGSTER_HOME.
         (home / "dagster_home" / "dagster.yaml").write_text(yaml.safe_dump(settings))
@@ -353,12 +346,8 @@ def test_a_missing_state_bucket_is_the_run_page_first_error_with_its_remedy(
     raw["environments"]["staging"]["state"]["bucket"] = "credex-terraform-state-never-created"
     path = tmp_path / "environments.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    defs = build_definitions(
-        load_environments(path),
-        resources={
-            "terraform": rehearsal.terraform,
-            "aws": AwsResource(endpoint_url=rehearsal.moto.endpoint_url),
-        },
+    _, defs = rehearsal_definitions(
+        load_environments(path), rehearsal.moto.endpoint_url, Path(rehearsal.terraform.work_dir)
     )
     result = defs.resolve_job_def("deploy_staging").execute_in_process(
         instance=rehearsal.instance,

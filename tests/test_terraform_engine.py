@@ -84,17 +84,16 @@ def test_workspaces_are_created_and_selected(tmp_path: Path) -> None:
     assert staging.run("workspace", "show").stdout == ["connectors_staging"]
 
 
-def test_asking_whether_a_workspace_exists_creates_nothing(tmp_path: Path) -> None:
+def test_reading_a_never_created_workspace_creates_nothing(tmp_path: Path) -> None:
+    """The nightly drift check reads every environment's outputs: one never deployed gets no empty state."""
     root = _root(tmp_path, SIMPLE)
     staging = _workspace(tmp_path, root, "connectors_staging")
-    assert staging.exists() is False
+    assert staging.outputs() == {}
     assert not (tmp_path / "state" / "ws" / "connectors_staging").exists()
-    staging.plan(tmp_path / "p1", {"value": "b"})
-    assert staging.exists() is True
-    # Another process's view (a fresh data directory) sees it too.
-    other = _workspace(tmp_path, root, "connectors_staging")
+    staging.apply(staging.plan(tmp_path / "p1", {"value": "b"}))
+    other = _workspace(tmp_path, root, "connectors_staging")  # another process's view
     other.data_dir = tmp_path / "data" / "other"
-    assert other.exists() is True
+    assert other.outputs()["value"].value == "b"
 
 
 def test_changed_root_applies_and_no_change_plan_applies_nothing(tmp_path: Path) -> None:

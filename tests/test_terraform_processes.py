@@ -1,4 +1,4 @@
-"""How many Terraform processes a deploy starts: outputs are not read again when the run already has them.
+"""How many Terraform processes a deploy starts: a plan per component, an apply per changed one, nothing else.
 
 Counts the real engine's commands (the engine still runs every command it is asked to); no timing here, the
 time saved is in benchmarks/ (docs/decisions/0071-terraform-processes.md).
@@ -83,9 +83,9 @@ def test_a_deploy_reads_outputs_only_where_the_run_has_not_seen_them(
     instance = DagsterInstance.ephemeral()
 
     assert job.execute_in_process(deploy_run_config(env, git_sha="abc1234"), instance=instance).success
-    # Reads of upstream state before planning: databases <- connectors; app <- connectors, databases, itself.
-    # After each apply the outputs come from the apply itself.
-    assert commands["apply"] == 3 and commands["output"] == 4
+    # Upstream outputs (databases <- connectors; app <- connectors, databases, itself) are read from state
+    # without a Terraform process; after each apply the outputs come from the apply itself.
+    assert commands["apply"] == 3 and commands["output"] == 0
     assert latest_metadata(instance, "development", "app")["outputs"]["image_tag"] == "abc1234"
     assert latest_metadata(instance, "development", "connectors")["outputs"]["vpc_id"].startswith("vpc-")
     deployed = {
@@ -94,10 +94,9 @@ def test_a_deploy_reads_outputs_only_where_the_run_has_not_seen_them(
 
     commands.clear()
     assert job.execute_in_process(deploy_run_config(env), instance=instance).success
-    # Nothing changed: no init, no apply; connectors and databases read their outputs once, the app reuses
-    # what it read before planning.
-    assert commands["init"] == 0 and commands["apply"] == 0
-    assert commands["output"] == 4 + 2
+    # Nothing changed: one plan per component and no other Terraform process (no init, no apply, outputs
+    # read from state).
+    assert dict(commands) == {"plan": 3}
     for component in ("connectors", "databases", "app"):
         metadata = latest_metadata(instance, "development", component)
         assert metadata["applied"] is False
@@ -107,3 +106,38 @@ def test_a_deploy_reads_outputs_only_where_the_run_has_not_seen_them(
             for name, output in terraform.workspace(env, component).outputs().items()
             if not output.sensitive
         }
+
+
+def test_a_redeploy_plans_later_components_ahead_only_while_nothing_changes(
+    tmp_path: Path, terraform, commands: Counter
+) -> None:
+    """Plans made ahead (deploy/plan_ahead.py) stand in for a step's plan only when nothing moved."""
+    overrides = {"neo4j.ami_id": "ami-0123456789abcdef0", "verification.enabled": False}
+    environments = local_environments(tmp_path, {"development": overrides})
+    env = environments["development"]
+    instance = DagsterInstance.ephemeral()
+
+    def deploy(environments, git_sha: str = "") -> dict[str, dict]:
+        defs = build_definitions(environments, resources={"terraform": terraform, "aws": AwsResource()})
+        job = defs.resolve_job_def("deploy_development")
+        assert job.execute_in_process(deploy_run_config(env, git_sha=git_sha), instance=instance).success
+        return {c: latest_metadata(instance, "development", c) for c in ("connectors", "databases", "app")}
+
+    first = deploy(environments, "abc1234")
+    assert [first[c]["planned_ahead"] for c in first] == [False, False, False]  # nothing in state to plan on
+    commands.clear()
+    again = deploy(environments)
+    assert {c: (m["planned_ahead"], m["applied"]) for c, m in again.items()} == {
+        "connectors": (False, False),
+        "databases": (True, False),
+        "app": (True, False),
+    }
+    assert dict(commands) == {"plan": 3}
+    assert not list((terraform.work_path / "plans-ahead").rglob("*.tfplan"))  # made, read, deleted
+    # The connectors change: the databases and the app plan again after its apply, as without plans ahead.
+    changed = local_environments(tmp_path, {"development": {**overrides, "network.vpc_cidr": "10.9.0.0/16"}})
+    commands.clear()
+    moved = deploy(changed)
+    assert moved["connectors"]["applied"] is True
+    assert moved["databases"]["planned_ahead"] is False and moved["app"]["planned_ahead"] is False
+    assert commands["plan"] == 3 + 2  # the two made ahead, then discarded

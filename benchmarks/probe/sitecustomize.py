@@ -1,7 +1,9 @@
-"""Benchmark probe: when CREDEX_BENCH_TF_LOG is set, each Terraform process appends its command and times.
+"""Benchmark probe: when CREDEX_BENCH_TF_LOG is set, each Terraform process appends what it ran, and when.
 
 Put on PYTHONPATH by the harness only; the engine passes the environment on to its Terraform processes, so
-this counts them without touching the engine. One JSON line per process: command, start and end (epoch s).
+this counts them without touching the engine. One JSON line per process: command, the root it ran in (the
+component), the environment and component of its data dir (TF_DATA_DIR `<work>/data/<env>/<component>`),
+start and end (epoch s).
 """
 
 import atexit
@@ -9,6 +11,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 _LOG = os.environ.get("CREDEX_BENCH_TF_LOG")
 _START = time.time()
@@ -19,9 +22,18 @@ def _record() -> None:
     spec = getattr(main, "__spec__", None)
     if spec is None or spec.name != "credex_orchestration.lib.terraform_cli":
         return
-    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "?")
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("-chdir=")]
+    command = next((arg for arg in args if not arg.startswith("-")), "?")
+    data_dir = Path(os.environ.get("TF_DATA_DIR", "?/?"))
+    record = {
+        "command": command,
+        "environment": data_dir.parent.name,
+        "component": data_dir.name,
+        "start": _START,
+        "end": time.time(),
+    }
     with open(_LOG, "a") as handle:
-        handle.write(json.dumps({"command": command, "start": _START, "end": time.time()}) + "\n")
+        handle.write(json.dumps(record) + "\n")
 
 
 if _LOG:

@@ -11,8 +11,9 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
 from ..environments import Environment
 from ..lib.redact import Redactor
-from ..lib.terraform import ApplySummary, Output, PlanSummary, TerraformWorkspace
+from ..lib.terraform import ApplySummary, LogFn, Output, PlanSummary, TerraformWorkspace
 from ..resources import AwsResource, TerraformResource
+from . import plan_ahead
 from .config import DeployConfig
 from .failures import explained_failures
 from .imports import import_before_plan
@@ -32,6 +33,7 @@ def open_workspace(
     terraform: TerraformResource,
     aws: AwsResource | None = None,
     redactor: Redactor | None = None,
+    log: LogFn | None = compute_log,
 ) -> TerraformWorkspace:
     """A prepared workspace with the environment's AWS credentials (from env vars, never argv)."""
     env: dict[str, str] = {}
@@ -41,7 +43,7 @@ def open_workspace(
         session.check_account(environment.aws.account_id)
         env = session.credentials_env()
         redactor.add([env.get("AWS_SECRET_ACCESS_KEY"), env.get("AWS_SESSION_TOKEN")])
-    return terraform.workspace(environment, component, log=compute_log, env=env, redactor=redactor)
+    return terraform.workspace(environment, component, log=log, env=env, redactor=redactor)
 
 
 def read_outputs(
@@ -115,6 +117,7 @@ def deploy_component(
     """
     plan_path = terraform.plan_path(environment, component, context.run.run_id)
     discard_plans(plan_path.parent)  # a killed worker's plans: nobody applies them, they hold prior state
+    _plan_later_components(context, environment, component, terraform, aws)
     try:
         return _deploy(
             context,
@@ -130,6 +133,26 @@ def deploy_component(
         )
     finally:
         discard_plans(plan_path.parent)
+
+
+def _plan_later_components(
+    context: AssetExecutionContext,
+    environment: Environment,
+    component: str,
+    terraform: TerraformResource,
+    aws: AwsResource,
+) -> None:
+    """The run's later components of this environment planned now, side by side (deploy/plan_ahead.py)."""
+    from ..components.plan_ahead import variables_ahead
+
+    def workspace_for(name: str) -> TerraformWorkspace:
+        return open_workspace(environment, name, terraform, aws, log=None)
+
+    plan_dir = terraform.work_path / "plans-ahead" / environment.name
+    discard_plans(plan_dir)  # a killed worker's: they hold state values
+    planned = plan_ahead.start(context, environment, component, workspace_for, plan_dir, variables_ahead)
+    if planned:
+        context.log.info(f"{environment.name}: planning {', '.join(planned)} ahead, on the outputs in state")
 
 
 def discard_plans(plan_dir: Path) -> None:
@@ -152,14 +175,22 @@ def _deploy(
     known_outputs: Mapping[str, Output] | None,
     plan_step: PlanStep | None,
 ) -> MaterializeResult:
+    ahead = plan_ahead.wait(context.run.run_id, environment, component)
     workspace = open_workspace(environment, component, terraform, aws)
     imported = import_before_plan(
         context, environment, component, terraform, aws, workspace, variables, config.use_existing_resources
     )
+    if imported:
+        plan_ahead.changed(context.run.run_id, environment)
+    reusable = plan_ahead.usable(ahead, context.run.run_id, environment, workspace, variables)
+    if reusable is not None:
+        workspace.reuse_plan(variables, reusable)
     workspace.prepare()
     plan, extra = plan_step(workspace, plan_path) if plan_step else (workspace.plan(plan_path, variables), {})
     context.log.info(f"{environment.name}/{component} plan: {plan.describe()}")
     review = review_plan(context, environment, component, workspace, plan)
+    if plan.has_changes or extra.get("applied"):
+        plan_ahead.changed(context.run.run_id, environment)
     applied = workspace.apply(plan)
     if plan.has_changes:
         context.log.info(
@@ -176,6 +207,7 @@ def _deploy(
             **review,  # what a reviewer looks for first: the plan, then the console pages
             **link_metadata(context, environment, variables, outputs),
             "applied": plan.has_changes,
+            "planned_ahead": reusable is not None and not plan.has_changes,
             **plan_metadata(plan),
             **output_metadata(outputs),
             **imported,

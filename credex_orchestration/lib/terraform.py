@@ -9,6 +9,7 @@ environments never share a selected workspace or backend settings; all share one
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -28,6 +29,7 @@ from typing import Any
 
 from .redact import Redactor
 from .terraform_faults import classify_state_fault, supervised_child
+from .terraform_state import StateReadError, outputs_from_state, read_state_text, state_version
 
 LogFn = Callable[[str], None]
 _INIT_STAMP = "credex-init.sha256"
@@ -227,6 +229,7 @@ class TerraformWorkspace:
         # one, the process's TF_CLI_CONFIG_FILE (if any) applies.
         self.cli_config_file = Path(cli_config_file).resolve() if cli_config_file else None
         self._prepared = False
+        self._reusable: tuple[dict[str, Any], PlanSummary] | None = None
         # The way out of a held lock, named in lock errors (set by the caller that knows the job names).
         self.unlock_hint = ""
 
@@ -378,21 +381,6 @@ class TerraformWorkspace:
             return
         self.run("workspace", "select", "-or-create=true", "-no-color", self.workspace)
 
-    def exists(self) -> bool:
-        """Whether workspace `<component>_<environment>` exists in the backend; creates nothing.
-
-        Read-only callers (the nightly drift check over every environment) ask this first, so an
-        environment that was never deployed gets no empty state object in its bucket.
-        """
-        if self._prepared:
-            return True
-        self.init()
-        current = self.data_dir / "environment"
-        if current.exists() and current.read_text().strip() == self.workspace:
-            return True
-        listed = self.run("workspace", "list", "-no-color", quiet=True)
-        return self.workspace in {line.strip().lstrip("*").strip() for line in listed.stdout}
-
     def prepare(self) -> None:
         if not self._prepared:
             self.init()
@@ -429,6 +417,11 @@ class TerraformWorkspace:
         `targets` limits the plan to those addresses and their dependencies (`-target`); `replace` forces
         the replacement of those addresses (`-replace`). Addresses are not secret: they go on the command line.
         """
+        reusable, self._reusable = self._reusable, None
+        plain = not (refresh_only or destroy or targets or replace)
+        if reusable is not None and plain and reusable[0] == dict(variables or {}):
+            self._log(f"[{self.workspace}] no changes: planned ahead with these inputs on this state")
+            return dataclasses.replace(reusable[1], plan_path=Path(plan_path).resolve())
         self.prepare()
         plan_path = Path(plan_path).resolve()
         plan_path.parent.mkdir(parents=True, exist_ok=True)
@@ -485,15 +478,52 @@ class TerraformWorkspace:
                 }
         return summary
 
+    def reuse_plan(self, variables: Mapping[str, Any], plan: PlanSummary) -> None:
+        """The next plain `plan` with exactly `variables` returns `plan` (a plan without changes made ahead on
+        this state, deploy/plan_ahead.py) instead of running Terraform; any other plan call forgets it."""
+        if plan.has_changes:
+            raise ValueError(
+                "only a plan without changes can be reused: a plan to apply is always made again"
+            )
+        self._reusable = (dict(variables), plan)
+
+    def _state_settings(self) -> dict[str, Any]:
+        settings = dict(self.backend.settings)
+        for name in ("path", "workspace_dir"):  # relative to the root, as Terraform (-chdir) reads them
+            if name in settings and not Path(str(settings[name])).is_absolute():
+                settings[name] = str(self.root / str(settings[name]))
+        return settings
+
+    def _state_text(self) -> str | None:
+        try:
+            return read_state_text(
+                self.backend.kind, self._state_settings(), self.workspace, self._environment()
+            )
+        except Exception as error:
+            raise TerraformBackendError(
+                f"reading the state of workspace {self.workspace} of {self.root} from the {self.backend.kind} "
+                f"backend: {error}"
+            ) from error
+
+    def state_version(self) -> tuple[str, int] | None:
+        """(lineage, serial) of the workspace's latest state snapshot; None without state."""
+        return state_version(self._state_text())
+
     def outputs(self) -> dict[str, Output]:
-        """The workspace's outputs, read from state."""
-        self.prepare()
-        result = self.run("output", "-json", "-no-color", quiet=True)
-        raw = json.loads("\n".join(result.stdout) or "{}")
-        for item in raw.values():
-            if item.get("sensitive"):
-                self.redact.add(item.get("value"))
-        return {name: Output(item.get("value"), bool(item.get("sensitive"))) for name, item in raw.items()}
+        """The workspace's outputs, read from its latest state snapshot in the backend.
+
+        What `terraform output -json` prints, without a Terraform process (lib/terraform_state.py).
+        """
+        self._check_root()
+        where = f"workspace {self.workspace} of {self.root}"
+        try:
+            raw = outputs_from_state(self._state_text(), where)
+        except StateReadError as error:
+            raise TerraformBackendError(f"reading the outputs of {where}: {error}") from error
+        for value, sensitive in raw.values():
+            if sensitive:
+                self.redact.add(value)
+        return {name: Output(value, sensitive) for name, (value, sensitive) in raw.items()}
 
     def state_list(self) -> list[str]:
         self.prepare()

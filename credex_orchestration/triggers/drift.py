@@ -9,6 +9,8 @@ plan reports only what differs from the configuration (decision 0033). Drift is 
 addresses and changed outputs; the saved plan is deleted afterwards (it holds state values).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Any
 
 from dagster import (
@@ -99,7 +101,7 @@ def evaluate_component(
 
     try:
         workspace = deployed.workspace(component)
-        if not workspace.exists() or not deployed(component):
+        if not deployed(component):  # outputs read from state: nothing is created
             context.log.info(f"{environment.name}/{component} is not deployed: nothing can drift")
             return None
         variables = deployed_variables(environment, component, deployed)
@@ -130,6 +132,31 @@ def evaluate_component(
     return result(True, f"{environment.name}/{component} matches its state", **metadata)
 
 
+def evaluate_side_by_side(
+    context: AssetCheckExecutionContext,
+    environment: Environment,
+    components: list[str],
+    terraform: TerraformResource,
+    deployed: DeployedOutputs,
+) -> list[AssetCheckResult | None]:
+    """Every component's drift plan at once, results in component order (decision 0162).
+
+    The plans only read: each component has its own workspace and state lock, and the deployed variables
+    come from the outputs in state (read before the plans start, without a Terraform process), so no plan
+    waits for another. Terraform runs as a subprocess: threads are enough to run them side by side.
+    """
+    for component in COMPONENTS:  # every output the plans' variables read, first and in this thread
+        with suppress(RuntimeError):  # evaluate_component meets it again and reports it as a result
+            deployed(component)
+    if len(components) < 2:
+        return [evaluate_component(context, environment, c, terraform, deployed) for c in components]
+    with ThreadPoolExecutor(max_workers=len(components), thread_name_prefix="drift") as pool:
+        futures = [
+            pool.submit(evaluate_component, context, environment, c, terraform, deployed) for c in components
+        ]
+        return [future.result() for future in futures]
+
+
 def build_check(environment: Environment):
     specs = [
         AssetCheckSpec(
@@ -151,11 +178,10 @@ def build_check(environment: Environment):
         if in_deploy_run(context):
             return
         deployed = DeployedOutputs(environment, terraform, aws)
-        for component in COMPONENTS:
-            if check_key(environment, component) in context.selected_asset_check_keys:
-                evaluation = evaluate_component(context, environment, component, terraform, deployed)
-                if evaluation is not None:
-                    yield evaluation
+        selected = [c for c in COMPONENTS if check_key(environment, c) in context.selected_asset_check_keys]
+        for evaluation in evaluate_side_by_side(context, environment, selected, terraform, deployed):
+            if evaluation is not None:
+                yield evaluation
 
     return drift
 
