@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import yaml
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.instance.ref import InstanceRef
 
 from credex_orchestration import naming
 from credex_orchestration.deploy.config import deploy_run_config
@@ -29,17 +28,18 @@ from credex_orchestration.resources import TerraformResource
 
 from .conftest import FIXTURE_ROOTS
 from .support.deploys import fixture_deploy_overrides
-from .support.entry_points import max_overlap, submit_selection, writer_intervals
+from .support.entry_points import max_overlap, submit_runs, submit_selection, writer_intervals
 from .support.environments import local_environments_file
 from .support.instance import (
     PROJECT,
     fresh_database,
+    instance_at,
     local_copy,
     postgres_available,
-    submit_runs,
     write_dagster_home,
 )
 from .support.processes import stop_tree
+from .support.webserver import Webserver
 
 BIN = Path(sys.executable).parent
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -115,25 +115,26 @@ def test_one_writer_per_environment_whatever_starts_the_work(
     _slow_roots(roots)
     cli_config = _write(tmp_path / "cli.yaml", deploy_run_config(dev, git_sha="dede003"))
     app_op = naming.op_name("development", "app")
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with instance_at(home) as instance:
         before = {r.run_id for r in instance.get_runs()}
-        run_ids = submit_runs(
-            instance,
-            PROJECT / "workspace.yaml",
-            [
-                ("deploy_development", deploy_run_config(dev, git_sha="dede001")),
-                ("cleanup_development", {}),
-                ("drift_checks", {}),
-            ],
-        )
-        run_ids.append(
-            submit_selection(
-                instance,
-                PROJECT / "workspace.yaml",
-                [naming.component_key("development", "app")],
-                {"ops": {app_op: {"config": {"git_sha": "dede002"}}}},
+        with Webserver(
+            PROJECT / "workspace.yaml", PROJECT, os.environ, tmp_path / "webserver.log"
+        ) as webserver:
+            run_ids = submit_runs(
+                webserver,
+                [
+                    ("deploy_development", deploy_run_config(dev, git_sha="dede001")),
+                    ("cleanup_development", {}),
+                    ("drift_checks", {}),
+                ],
             )
-        )
+            run_ids.append(
+                submit_selection(
+                    webserver,
+                    [naming.component_key("development", "app")],
+                    {"ops": {app_op: {"config": {"git_sha": "dede002"}}}},
+                )
+            )
         daemon_log = (tmp_path / "daemon.log").open("w")
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
