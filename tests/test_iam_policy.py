@@ -183,7 +183,7 @@ def test_the_table_covers_the_types_of_the_real_roots() -> None:
 
 # ----- the package's own AWS calls (outside Terraform) -----
 
-CALLER = '''
+CALLER = """
 def verify(session, ecs, self):
     ssm = session.client("ssm")
     ssm.put_parameter(Name="/credex/x/app/live", Value="1", Overwrite=True)
@@ -197,7 +197,7 @@ def verify(session, ecs, self):
         pass
     ecs.get_waiter("services_stable").wait(cluster="c", services=["s"])
     report.put_parameter("not a client")
-'''
+"""
 
 
 def test_every_boto3_call_shape_of_the_package_becomes_its_iam_action(tmp_path: Path) -> None:
