@@ -14,12 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterRunStatus
 
 from credex_orchestration import naming
 from credex_orchestration.deploy.config import deploy_run_config
@@ -36,13 +35,13 @@ from .support.instance import (
     instance_at,
     local_copy,
     postgres_available,
+    wait_for_runs,
     write_dagster_home,
 )
 from .support.processes import stop_tree
 from .support.webserver import Webserver
 
 BIN = Path(sys.executable).parent
-FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 SLOW = """
 resource "terraform_data" "fault_suite_slow" {
   triggers_replace = timestamp()
@@ -162,7 +161,9 @@ def test_one_writer_per_environment_whatever_starts_the_work(
             text=True,
         )
         try:
-            records = _wait_for(instance, run_ids, timeout=420, daemon=daemon, log=tmp_path / "daemon.log")
+            records = wait_for_runs(
+                instance, run_ids, timeout=420, daemon=daemon, log=tmp_path / "daemon.log"
+            )
             cli_output, _ = cli.communicate(timeout=300)
         finally:
             stop_tree(cli)
@@ -199,24 +200,6 @@ def test_one_writer_per_environment_whatever_starts_the_work(
 def _write(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config))
     return path
-
-
-def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon, log: Path) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
-        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
-            return records
-        if daemon.poll() is not None:
-            raise AssertionError(
-                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        time.sleep(1)
-    statuses = {
-        r.dagster_run.job_name: r.dagster_run.status.value
-        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
-    }
-    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")
 
 
 def test_every_writer_of_an_environment_holds_its_pool(tmp_path: Path) -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterRunStatus, RunsFilter
 
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
@@ -32,6 +31,7 @@ from .support.instance import (
     local_copy,
     postgres_available,
     production_config,
+    wait_for_runs,
     write_dagster_home,
 )
 from .support.processes import stop_tree
@@ -39,7 +39,6 @@ from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 from .support.webserver import Webserver
 
 BIN = Path(sys.executable).parent
-FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
 @pytest.fixture
@@ -167,7 +166,9 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
             stderr=subprocess.STDOUT,
         )
         try:
-            records = _wait_for(instance, run_ids, timeout=300, daemon=daemon, log=tmp_path / "daemon.log")
+            records = wait_for_runs(
+                instance, run_ids, timeout=300, daemon=daemon, log=tmp_path / "daemon.log"
+            )
         finally:
             stop_tree(daemon)
             daemon_log.close()
@@ -196,21 +197,3 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
     terraform = TerraformResource(roots_dir=str(FIXTURE_ROOTS), work_dir=str(tmp_path / "work"))
     assert terraform.workspace(environments["staging"], "app").outputs()["image_tag"].value == "5a9e004"
     assert terraform.workspace(environments["development"], "app").outputs()["image_tag"].value == "dede001"
-
-
-def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon, log: Path) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
-        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
-            return records
-        if daemon.poll() is not None:
-            raise AssertionError(
-                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        time.sleep(1)
-    statuses = {
-        r.dagster_run.run_id: r.dagster_run.status.value
-        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
-    }
-    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")

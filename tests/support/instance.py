@@ -8,6 +8,8 @@ files. The tests therefore exercise the real file's storage and queue sections.
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dagster import DagsterInstance
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION_INSTANCE = PROJECT / "deploy" / "dagster.yaml"
@@ -107,3 +109,27 @@ def instance_at(home: Path) -> Iterator[DagsterInstance]:
             os.environ["DAGSTER_HOME"] = saved
     with instance:
         yield instance
+
+
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+def wait_for_runs(
+    instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon: subprocess.Popen, log: Path
+) -> list:
+    """The run records of `run_ids` once all have finished; fails when the daemon exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
+        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
+            return records
+        if daemon.poll() is not None:
+            raise AssertionError(
+                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        time.sleep(1)
+    statuses = {
+        f"{r.dagster_run.job_name} {r.dagster_run.run_id}": r.dagster_run.status.value
+        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
+    }
+    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")

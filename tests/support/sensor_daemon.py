@@ -29,8 +29,7 @@ from dagster import (
     instance_for_test,
 )
 
-LOCATION = "credex_orchestration"  # workspace.yaml's location name
-REPOSITORY = "__repository__"
+from .webserver import LOCATION, REPOSITORY
 
 RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
