@@ -12,6 +12,9 @@ from dagster import AssetKey
 from .environments import Environment
 
 PROJECT_TAG = "credex-core"
+# The Project values the old system's workflows drifted between: its resources are ours to import (and are
+# retagged PROJECT_TAG by the import's apply); any other value is another project's (decision 0165).
+FORMER_PROJECT_TAGS = ("CredEx", "Credex")
 MANAGED_BY_TAG = "terraform"
 # The seeds' secret names use the branch-style short names.
 _SECRET_SHORT_NAMES = {"production": "prod", "staging": "stage", "development": "dev"}

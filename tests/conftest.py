@@ -12,7 +12,11 @@ from credex_orchestration.resources import TerraformResource
 
 from .support.environments import local_environments
 from .support.moto import MotoServer
-from .support.rehearsal import rehearsal, rehearsal_development  # noqa: F401  (session fixtures)
+from .support.rehearsal import (  # noqa: F401  (session fixtures)
+    rehearsal,
+    rehearsal_development,
+    rehearsal_staging,
+)
 from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 

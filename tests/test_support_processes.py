@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from .support.processes import _alive, descendants, stop_tree
+from .support.processes import alive, descendants, stop_tree
 
 
 def test_stop_tree_reaches_children_in_their_own_session() -> None:
@@ -17,4 +17,4 @@ def test_stop_tree_reaches_children_in_their_own_session() -> None:
     assert len(children) == 2, children
     stop_tree(parent, timeout=5)
     assert parent.poll() is not None
-    assert not any(_alive(pid) for pid in children), children
+    assert not any(alive(pid) for pid in children), children

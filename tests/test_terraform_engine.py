@@ -84,6 +84,19 @@ def test_workspaces_are_created_and_selected(tmp_path: Path) -> None:
     assert staging.run("workspace", "show").stdout == ["connectors_staging"]
 
 
+def test_asking_whether_a_workspace_exists_creates_nothing(tmp_path: Path) -> None:
+    root = _root(tmp_path, SIMPLE)
+    staging = _workspace(tmp_path, root, "connectors_staging")
+    assert staging.exists() is False
+    assert not (tmp_path / "state" / "ws" / "connectors_staging").exists()
+    staging.plan(tmp_path / "p1", {"value": "b"})
+    assert staging.exists() is True
+    # Another process's view (a fresh data directory) sees it too.
+    other = _workspace(tmp_path, root, "connectors_staging")
+    other.data_dir = tmp_path / "data" / "other"
+    assert other.exists() is True
+
+
 def test_changed_root_applies_and_no_change_plan_applies_nothing(tmp_path: Path) -> None:
     root = _root(tmp_path, SIMPLE)
     lines: list[str] = []

@@ -1,8 +1,8 @@
 """The destructive-plan guard: a plan that destroys or replaces a Neo4j instance or data volume is refused.
 
 Replacing an instance or its volume loses the database (the old system's mistake 6: a new AMI or licence
-change silently replaced instances). Protected: every `aws_instance` and `aws_ebs_volume`, and any resource
-named ledgerspace/searchspace[_data_volume] (the fixture roots model them as `terraform_data`).
+change silently replaced instances). Protected: every `aws_instance` and `aws_ebs_volume`, the types the real
+databases root (terraform/databases/instances.tf) declares them with.
 
 The real root also sets `prevent_destroy` on them, so there Terraform's plan itself fails ("Instance cannot
 be destroyed"); `prevented_destroys` reads those addresses from the error so the same refusal is given.
@@ -19,7 +19,6 @@ from ..environments import Environment
 from ..lib.terraform import PlanSummary, TerraformError
 
 PROTECTED_TYPES = ("aws_instance", "aws_ebs_volume")
-_PROTECTED_NAME = re.compile(r"^(ledgerspace|searchspace)(_data_volume)?$")
 ALLOW_FLAG = "allow_database_replacement"
 PREVENT_DESTROY_SUMMARY = "Instance cannot be destroyed"
 _PREVENTED = re.compile(r"Resource (\S+) has lifecycle\.prevent_destroy set")
@@ -38,14 +37,11 @@ def _resource(address: str) -> tuple[str, str]:
 
 
 def is_protected(address: str) -> bool:
-    kind, name = _resource(address)
-    return kind in PROTECTED_TYPES or bool(_PROTECTED_NAME.match(name))
+    return _resource(address)[0] in PROTECTED_TYPES
 
 
 def is_instance(address: str) -> bool:
-    """An `aws_instance`, or the fixture's `terraform_data.ledgerspace`/`searchspace` stand-in."""
-    kind, name = _resource(address)
-    return kind == "aws_instance" or (kind == "terraform_data" and name in ("ledgerspace", "searchspace"))
+    return _resource(address)[0] == "aws_instance"
 
 
 def is_data_volume(address: str) -> bool:

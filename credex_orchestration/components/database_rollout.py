@@ -50,7 +50,7 @@ class UnhealthyDatabase(RuntimeError):
 
 
 class ReplacementNotConfirmed(RuntimeError):
-    """Production replacement without confirm_environment."""
+    """Replacement in a protected environment without confirm_environment."""
 
 
 class DataVolumeReplacementRefused(RuntimeError):
@@ -182,7 +182,7 @@ def databases_plan_step(
             raise refusal(environment, destructive)
         if environment.protected and config.confirm_environment != environment.name:
             raise ReplacementNotConfirmed(
-                f"{environment.name}/databases: replacing production databases needs "
+                f"{environment.name}/databases: replacing the databases of a protected environment needs "
                 f"confirm_environment: {environment.name} in the run config; nothing was applied"
             )
         volumes = [address for address in prevented if is_data_volume(address)]

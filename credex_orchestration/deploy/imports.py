@@ -86,6 +86,8 @@ def discover_connectors(session: AwsSession, env: Environment) -> list[Found]:
             found.append(
                 Found(f"aws_nat_gateway.main[{index}]", nat["NatGatewayId"], tags.get("Name", ""), tags)
             )
+            found.extend(_nat_address(ec2, nat, index))
+        found.extend(_route_tables(ec2, found))
         for address, name in (
             ("aws_security_group.alb", naming.alb_security_group(env)),
             ("aws_security_group.ecs_tasks", naming.ecs_tasks_security_group(env)),
@@ -121,6 +123,48 @@ def discover_connectors(session: AwsSession, env: Environment) -> list[Found]:
             Found("aws_ecr_repository.app", repository["repositoryName"], repository["repositoryName"], tags)
         )
     return found
+
+
+def _nat_address(ec2: Any, nat: Mapping[str, Any], index: int) -> list[Found]:
+    """The Elastic IP of a NAT gateway: without it the root would make a new address and replace the NAT."""
+    allocations = [a["AllocationId"] for a in nat.get("NatGatewayAddresses", []) if a.get("AllocationId")]
+    if not allocations:
+        return []
+    address = ec2.describe_addresses(AllocationIds=allocations[:1])["Addresses"][0]
+    tags = _tags(address.get("Tags"))
+    return [Found(f"aws_eip.nat[{index}]", allocations[0], tags.get("Name", ""), tags)]
+
+
+def _route_tables(ec2: Any, found: list[Found]) -> list[Found]:
+    """The route tables the subnets are associated with, and those associations, found by subnet (the old
+    system named its tables otherwise; AWS allows one association per subnet, so the root must take it over).
+
+    The root has one public table and one private table per NAT gateway, in private subnet order.
+    """
+    tables: list[Found] = []
+    for tier in ("public", "private"):
+        subnets = [f.import_id for f in found if f.address.startswith(f"aws_subnet.{tier}[")]
+        order: list[str] = []
+        for index, subnet in enumerate(subnets):
+            described = ec2.describe_route_tables(Filters=_ec2_filters(**{"association.subnet_id": subnet}))
+            for table in described["RouteTables"][:1]:
+                table_id, tags = table["RouteTableId"], _tags(table.get("Tags"))
+                if table_id not in order:
+                    order.append(table_id)
+                    if tier == "private":
+                        tables.append(
+                            Found(
+                                f"aws_route_table.private[{len(order) - 1}]",
+                                table_id,
+                                tags.get("Name", ""),
+                                tags,
+                            )
+                        )
+                    elif len(order) == 1:
+                        tables.append(Found("aws_route_table.public", table_id, tags.get("Name", ""), tags))
+                association = f"aws_route_table_association.{tier}[{index}]"
+                tables.append(Found(association, f"{subnet}/{table_id}", subnet))
+    return tables
 
 
 def _subnet_tier(subnet: Mapping[str, Any]) -> str:
@@ -247,7 +291,7 @@ def check_tags(environment: Environment, found: list[Found]) -> None:
                 f"Environment={tagged}"
             )
         project = item.tags.get("Project")
-        if project is not None and project != naming.PROJECT_TAG:
+        if project is not None and project not in (naming.PROJECT_TAG, *naming.FORMER_PROJECT_TAGS):
             problems.append(f"{item.address} {item.import_id} ({item.name}): tagged Project={project}")
     if problems:
         raise TagMismatchError(
@@ -264,6 +308,14 @@ _EXISTS: dict[str, Callable[[AwsSession, str], object]] = {
         "InternetGateways"
     ],
     "aws_nat_gateway": lambda s, i: s.client("ec2").describe_nat_gateways(NatGatewayIds=[i])["NatGateways"],
+    "aws_eip": lambda s, i: s.client("ec2").describe_addresses(AllocationIds=[i])["Addresses"],
+    "aws_route_table": lambda s, i: s.client("ec2").describe_route_tables(RouteTableIds=[i])["RouteTables"],
+    "aws_route_table_association": lambda s, i: [
+        a
+        for t in s.client("ec2").describe_route_tables(RouteTableIds=[i.split("/")[-1]])["RouteTables"]
+        for a in t.get("Associations", [])
+        if a.get("SubnetId") == i.split("/")[0]
+    ],
     "aws_security_group": lambda s, i: s.client("ec2").describe_security_groups(GroupIds=[i])[
         "SecurityGroups"
     ],
@@ -373,5 +425,10 @@ def import_before_plan(
     context.log.info(
         f"{environment.name}/{component}: imported {len(imported)} existing resource(s)"
         + "".join(f"\n  {line}" for line in imported)
+        + "".join(f"\n  created with them: {address}" for address in result.created)
     )
-    return {"imported_existing": imported, "imported_then_updated": result.updated}
+    return {
+        "imported_existing": imported,
+        "imported_then_updated": result.updated,
+        "created_with_import": result.created,
+    }

@@ -4,7 +4,9 @@ The roots stay untouched: the root is copied into a run-scoped directory (the ro
 so no sibling directory is needed), `credex_imports.tf` is written next to its `*.tf`, and that copy is planned
 with `-target` on the imported addresses against the same backend and workspace, in its own data directory
 (docs/decisions/0050-run-scoped-import-blocks.md). The plan is applied only when no imported address would be
-created, replaced or destroyed.
+created and nothing would be replaced or destroyed. What an imported resource depends on and nothing imported
+is created with it (the HTTPS listener's certificate): refusing it would leave the listener to a create that
+AWS refuses (docs/decisions/0166-imports-create-their-dependencies.md).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from ..lib.terraform import PlanSummary, TerraformWorkspace
 
 _RESOURCE_BLOCK = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"', re.M)
 _INDEX = re.compile(r"\[[^\]]*\]$")
-_BAD_ACTIONS = ("create", "delete", "replace")
+_DESTRUCTIVE = ("delete", "replace")
 
 
 class ImportRefused(RuntimeError):
@@ -46,6 +48,7 @@ class ImportResult:
     imported: list[ImportTarget]
     plan: PlanSummary | None
     updated: list[str]
+    created: list[str] = field(default_factory=list)  # dependencies of imported resources, created with them
 
 
 def declared_resources(root: Path) -> set[str]:
@@ -111,7 +114,12 @@ def import_into_state(
     plan = scoped.plan(
         Path(run_dir) / "import.tfplan", variables or {}, targets=[target.address for target in targets]
     )
-    bad = [f"{change.action}: {change.address}" for change in plan.changes if change.action in _BAD_ACTIONS]
+    imported = {target.address for target in targets}
+    bad = [
+        f"{change.action}: {change.address}"
+        for change in plan.changes
+        if change.action in _DESTRUCTIVE or (change.action == "create" and change.address in imported)
+    ]
     if bad:
         raise ImportRefused(
             f"import into workspace {workspace.workspace} refused, nothing imported: after import the plan "
@@ -120,4 +128,5 @@ def import_into_state(
         )
     scoped.apply(plan)
     updated = [change.address for change in plan.changes if change.action == "update"]
-    return ImportResult(list(targets), plan, updated)
+    created = [change.address for change in plan.changes if change.action == "create"]
+    return ImportResult(list(targets), plan, updated, created)

@@ -296,7 +296,10 @@ class TerraformWorkspace:
             # Cancelled run or interrupted step: let Terraform release its lock, then make sure it is gone.
             _interrupt(process)
             raise
-        reader.join()
+        finally:
+            reader.join(timeout=30)
+            process.stdout.close()
+            process.stderr.close()
         stderr = self.redact(_ANSI.sub("", "".join(stderr_chunks)))
         result = CommandResult(list(args), returncode, stdout, stderr, events)
         if returncode not in allow:
@@ -374,6 +377,21 @@ class TerraformWorkspace:
         if current.exists() and current.read_text().strip() == self.workspace:
             return
         self.run("workspace", "select", "-or-create=true", "-no-color", self.workspace)
+
+    def exists(self) -> bool:
+        """Whether workspace `<component>_<environment>` exists in the backend; creates nothing.
+
+        Read-only callers (the nightly drift check over every environment) ask this first, so an
+        environment that was never deployed gets no empty state object in its bucket.
+        """
+        if self._prepared:
+            return True
+        self.init()
+        current = self.data_dir / "environment"
+        if current.exists() and current.read_text().strip() == self.workspace:
+            return True
+        listed = self.run("workspace", "list", "-no-color", quiet=True)
+        return self.workspace in {line.strip().lstrip("*").strip() for line in listed.stdout}
 
     def prepare(self) -> None:
         if not self._prepared:

@@ -49,7 +49,7 @@ _ALARM_TOPICS = ("arn:aws:sns:*:*:credex-core-alarms-*", "arn:aws:sns:*:*:credex
 _ZONE = ("arn:aws:route53:::hostedzone/*", "arn:aws:route53:::change/*")
 _SERVICE_ROLE_TYPES = ("ecs-tasks.amazonaws.com", "ec2.amazonaws.com")
 
-NO_PERMISSIONS = Permissions()  # provider-local types (random, tls, terraform_data) and free data sources
+NO_PERMISSIONS = Permissions()  # provider-local types (random, tls) and free data sources
 
 TABLE: dict[str, Permissions] = {
     # ----- network (connectors) -----
@@ -401,7 +401,6 @@ TABLE: dict[str, Permissions] = {
     "random_id": NO_PERMISSIONS,
     "random_string": NO_PERMISSIONS,
     "tls_private_key": NO_PERMISSIONS,
-    "terraform_data": NO_PERMISSIONS,
     "null_resource": NO_PERMISSIONS,
 }
 

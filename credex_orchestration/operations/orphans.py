@@ -90,7 +90,8 @@ def tagged_resources(session: AwsSession, environment: Environment) -> list[Cand
 
 
 def _already_going(session: AwsSession, candidate: Candidate) -> bool:
-    """Secrets scheduled for deletion and terminated instances still carry their tags: not orphans."""
+    """Secrets scheduled for deletion, terminated instances and deleted (INACTIVE) ECS clusters still carry
+    their tags, and AWS keeps listing them for a while: not orphans."""
     if candidate.kind == "secretsmanager:secret":
         return "DeletedDate" in session.client("secretsmanager").describe_secret(SecretId=candidate.arn)
     if candidate.kind == "ec2:instance":
@@ -99,6 +100,9 @@ def _already_going(session: AwsSession, candidate: Candidate) -> bool:
         ]
         states = {i["State"]["Name"] for r in reservations for i in r["Instances"]}
         return bool(states) and states <= {"terminated", "shutting-down"}
+    if candidate.kind == "ecs:cluster":
+        clusters = session.client("ecs").describe_clusters(clusters=[candidate.arn])["clusters"]
+        return bool(clusters) and all(cluster["status"] == "INACTIVE" for cluster in clusters)
     return False
 
 

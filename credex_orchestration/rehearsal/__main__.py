@@ -50,6 +50,18 @@ def rehearsal_process_env(moto_url: str, environments: Path, home: Path) -> dict
     return env
 
 
+def instance_file() -> Path:
+    """The Dagster instance file put into DAGSTER_HOME: `CREDEX_INSTANCE_FILE`, else the project's dagster.yaml.
+
+    Another file changes how runs are queued, launched and monitored (tests run the image's run worker this
+    way), never where the rehearsal's AWS is.
+    """
+    path = Path(os.environ.get("CREDEX_INSTANCE_FILE") or PROJECT_ROOT / "dagster.yaml")
+    if not path.is_file():
+        raise SystemExit(f"CREDEX_INSTANCE_FILE: no instance file at {path}")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -62,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    (dagster_home / "dagster.yaml").write_text(instance_file().read_text())
 
     environments = load_environments(environments_file())
     with ExitStack() as stack:

@@ -13,6 +13,9 @@ them a no-op plan of the real roots shows changes AWS would never show, or an ap
 - EC2 MonitorInstances / UnmonitorInstances: not implemented (HTTP 500), so the provider retries creating
   an instance with `monitoring = true` until its timeout. AWS turns detailed monitoring on or off and
   answers with the instances' new monitoring state; the patch does exactly that.
+- EC2 CreateNatGateway: without `ConnectivityType` moto stores none (its response passes None over the
+  model's "public" default), so a NAT gateway made without it (as the old system's scripts made theirs)
+  describes `connectivity_type = ""` and importing it plans a replacement. AWS defaults it to "public".
 - ECS CreateService: `healthCheckGracePeriodSeconds`, `enableECSManagedTags` and
   `availabilityZoneRebalancing` are dropped (UpdateService keeps them), so the app root plans "update in
   place" forever. AWS stores and describes them.
@@ -113,6 +116,18 @@ def _ecs_create_service_settings() -> None:
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
 
 
+def _ec2_nat_gateway_connectivity_type() -> None:
+    from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
+
+    original = NatGatewayBackend.create_nat_gateway
+
+    def create_nat_gateway(self: NatGatewayBackend, *args: Any, **kwargs: Any) -> NatGateway:
+        kwargs["connectivity_type"] = kwargs.get("connectivity_type") or "public"
+        return original(self, *args, **kwargs)
+
+    NatGatewayBackend.create_nat_gateway = create_nat_gateway  # type: ignore[method-assign]
+
+
 def _ec2_monitoring() -> None:
     from moto.core.responses import ActionResult
     from moto.ec2.responses.monitoring import Monitoring
@@ -133,6 +148,7 @@ PATCHES = (
     _security_group_rule_description,
     _ec2_run_instances_termination_protection,
     _ec2_monitoring,
+    _ec2_nat_gateway_connectivity_type,
     _ecs_create_service_settings,
     _route53_create_refuses_existing,
 )

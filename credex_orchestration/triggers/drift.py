@@ -99,7 +99,7 @@ def evaluate_component(
 
     try:
         workspace = deployed.workspace(component)
-        if not deployed(component):
+        if not workspace.exists() or not deployed(component):
             context.log.info(f"{environment.name}/{component} is not deployed: nothing can drift")
             return None
         variables = deployed_variables(environment, component, deployed)

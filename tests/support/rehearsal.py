@@ -49,17 +49,11 @@ from credex_orchestration.environments import (
     load_environments,
 )
 from credex_orchestration.lib.terraform import ApplySummary, PlanSummary, TerraformWorkspace
+from credex_orchestration.rehearsal import seed
+from credex_orchestration.rehearsal.moto_server import MotoProcess
+from credex_orchestration.rehearsal.seed import OLD_SYSTEM_ADDRESS as OLD_SYSTEM_ADDRESS  # tests read it here
 from credex_orchestration.resources import TerraformResource
 
-from .moto import MotoServer
-
-REHEARSAL_MOTO_ENV = {
-    "MOTO_ACM_VALIDATION_WAIT": "0",
-    "MOTO_ECS_SERVICE_RUNNING": "1",
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-}
-OLD_SYSTEM_ADDRESS = "198.51.100.7"  # the A record the old system left for each domain (TEST-NET-2)
 FIRST_IMAGE_TAG = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
 # The roll-out's waits, short: moto's snapshots complete and its instances pass status checks at once.
 FAST_ROLLOUT = {
@@ -88,7 +82,7 @@ class RehearsalWorld:
     (`<env>/<component> plan|apply`, `world setup`, ...). Methods take an environment name.
     """
 
-    moto: MotoServer
+    moto: MotoProcess
     terraform: TerraformResource
     environments: Any
     work_dir: Path
@@ -115,103 +109,29 @@ class RehearsalWorld:
 
     # ----- what exists before the first deploy ----------------------------------------------------------
     def prepare(self, name: str) -> None:
-        """State bucket, hosted zone (with the old system's record) and Neo4j AMI of one environment."""
+        """State bucket, hosted zone (with the old system's record) and Neo4j AMI of one environment, made by
+        the rehearsal's own seed (`credex_orchestration.rehearsal.seed`, as the local default makes them)."""
         if name in self.prepared:
             return
         started = time.monotonic()
         env = self.environment(name)
-        s3 = self.client("s3", name)
-        s3.create_bucket(
-            Bucket=env.state.bucket, CreateBucketConfiguration={"LocationConstraint": env.state_region}
-        )
-        s3.put_bucket_versioning(Bucket=env.state.bucket, VersioningConfiguration={"Status": "Enabled"})
-        zone = self.hosted_zone(name)
-        self.client("route53", name).change_resource_record_sets(
-            HostedZoneId=zone,
-            ChangeBatch={
-                "Changes": [
-                    {
-                        "Action": "CREATE",
-                        "ResourceRecordSet": {
-                            "Name": env.domain,
-                            "Type": "A",
-                            "TTL": 300,
-                            "ResourceRecords": [{"Value": OLD_SYSTEM_ADDRESS}],
-                        },
-                    }
-                ]
-            },
-        )
+        seed.state_bucket(env, self.endpoint_url)
+        seed.old_system_record(env, self.endpoint_url)
         self.neo4j_ami(name)
         self.prepared.add(name)
         self._time(f"{name} prerequisites", started)
 
-    def zone_name(self, name: str) -> str:
-        """The connectors root's default: the domain's last two labels."""
-        return ".".join(self.environment(name).domain.split(".")[-2:])
-
     def hosted_zone(self, name: str) -> str:
         """The public hosted zone of the environment's domain (created once, shared by its environments)."""
-        route53 = self.client("route53", name)
-        wanted = self.zone_name(name) + "."
-        for zone in route53.list_hosted_zones()["HostedZones"]:
-            if zone["Name"] == wanted:
-                return zone["Id"].split("/")[-1]
-        created = route53.create_hosted_zone(Name=wanted, CallerReference=f"rehearsal-{wanted}")
-        return created["HostedZone"]["Id"].split("/")[-1]
+        return seed.hosted_zone(self.environment(name), self.endpoint_url)
 
     def neo4j_ami(self, name: str, label: str = "") -> str:
-        """An AMI as the pipeline leaves one: from a builder instance of a base image, tagged by edition.
-
-        A `label` makes another image of the same edition (a new Neo4j release, for the roll-out).
-        """
-        edition = self.environment(name).neo4j.edition
-        key = f"{edition}{label}"
-        if key in self.amis:
-            return self.amis[key]
-        ec2 = self.client("ec2", name)
-        base = ec2.register_image(
-            Name="al2023-ami-2023.9-kernel-6.1-x86_64",
-            RootDeviceName="/dev/xvda",
-            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}],
-        )["ImageId"]
-        builder = ec2.run_instances(
-            ImageId=base,
-            InstanceType="t3.medium",
-            MinCount=1,
-            MaxCount=1,
-            TagSpecifications=[
-                {
-                    "ResourceType": "instance",
-                    "Tags": [
-                        {"Key": "Purpose", "Value": "neo4j-ami-builder"},
-                        {"Key": "BuiltBy", "Value": "credex-orchestration"},
-                    ],
-                }
-            ],
-        )["Instances"][0]["InstanceId"]
-        ec2.stop_instances(InstanceIds=[builder])
-        version = "5.26.12" if not label else f"5.26.12{label}"
-        image_name = f"neo4j-{edition}-{version}-rehearsal{label}"
-        tags = {
-            "Name": image_name,
-            "Neo4jVersion": version,
-            "Neo4jEdition": edition,
-            "SourceAmi": base,
-            "BuiltBy": "credex-orchestration",
-            "DagsterRunId": "rehearsal",
-        }
-        ami = ec2.create_image(
-            InstanceId=builder,
-            Name=image_name,
-            Description=f"Neo4j {edition} {version} on Amazon Linux 2023",
-            TagSpecifications=[
-                {"ResourceType": "image", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
-            ],
-        )["ImageId"]
-        ec2.terminate_instances(InstanceIds=[builder])
-        self.amis[key] = ami
-        return ami
+        """An AMI as the pipeline leaves one (`seed.neo4j_ami`), one per edition and `label` (a new Neo4j
+        release, for the roll-out)."""
+        key = f"{self.environment(name).neo4j.edition}{label}"
+        if key not in self.amis:
+            self.amis[key] = seed.neo4j_ami(self.environment(name), self.endpoint_url, label)
+        return self.amis[key]
 
     # ----- the engine ------------------------------------------------------------------------------------
     def workspace(self, component: str, name: str = "development") -> TerraformWorkspace:
@@ -306,8 +226,8 @@ def rehearsal_world(directory: Path, log: Callable[[str], None] | None = None) -
     """Start the rehearsal's moto and yield the world; stop moto afterwards (nothing else is left running)."""
     started = time.monotonic()
     directory.mkdir(parents=True, exist_ok=True)
-    moto_env = {**REHEARSAL_MOTO_ENV, "PYTHONPATH": str(PROJECT_ROOT)}  # the patched entry point is ours
-    with MotoServer(moto_env, module="credex_orchestration.rehearsal.moto_server") as server:
+    # The package's server (REHEARSAL_MOTO_ENV and moto's missing AWS behaviours); PYTHONPATH finds our module.
+    with MotoProcess({"PYTHONPATH": str(PROJECT_ROOT)}) as server:
         world = RehearsalWorld(
             moto=server,
             terraform=TerraformResource(
@@ -358,3 +278,14 @@ def rehearsal_development(rehearsal: RehearsalWorld) -> Deployed:
     outputs = rehearsal.deploy("development")
     rehearsal._time("development first deploy", started)
     return Deployed(rehearsal, "development", outputs)
+
+
+@pytest.fixture(scope="session")
+def rehearsal_staging(rehearsal: RehearsalWorld, rehearsal_development: Deployed) -> Deployed:
+    """staging's databases and app deployed once into development's network (`network_from`, saving the
+    connectors apply). tests/test_rehearsal_changes.py changes it (each test leaves it as staging's settings
+    describe it); every other test only reads it."""
+    started = time.monotonic()
+    outputs = rehearsal.deploy("staging", network_from="development")
+    rehearsal._time("staging first deploy (no connectors)", started)
+    return Deployed(rehearsal, "staging", outputs)

@@ -17,6 +17,7 @@ from .processes import stop_tree
 BIN = Path(sys.executable).parent
 LOCATION = "credex_orchestration"  # workspace.yaml's location name
 REPOSITORY = "__repository__"  # the repository Definitions make
+# What the UI's Materialize and Launchpad send: launchPipelineExecution with ExecutionParams.
 LAUNCH = """
 mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
   launchPipelineExecution(executionParams: $executionParams) {
@@ -33,6 +34,20 @@ mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
 
 class GraphQLError(AssertionError):
     """The webserver answered a GraphQL request with errors."""
+
+
+def graphql(url: str, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """POST one GraphQL request to the webserver at `url`; its data, or GraphQLError with its errors."""
+    request = urllib.request.Request(
+        f"{url}/graphql",
+        data=json.dumps({"query": query, "variables": dict(variables or {})}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer = json.loads(response.read())
+    if answer.get("errors"):
+        raise GraphQLError(json.dumps(answer["errors"], indent=2)[:4000])
+    return answer["data"]
 
 
 class Webserver:
@@ -77,16 +92,7 @@ class Webserver:
         return self._log_path.read_text()[-chars:] if self._log_path.exists() else ""
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(
-            f"{self.url}/graphql",
-            data=json.dumps({"query": query, "variables": dict(variables or {})}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.loads(response.read())
-        if answer.get("errors"):
-            raise GraphQLError(json.dumps(answer["errors"], indent=2)[:4000])
-        return answer["data"]
+        return graphql(self.url, query, variables)
 
     def launch(
         self,
