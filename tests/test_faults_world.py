@@ -19,7 +19,6 @@ from dagster import instance_for_test
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
-from credex_orchestration.lib.redact import encodings
 from credex_orchestration.resources import AwsResource, TerraformResource
 
 from .conftest import FIXTURE_ROOTS
@@ -28,27 +27,12 @@ from .support.environments import local_environments_file
 from .support.fault_proxy import FaultProxy
 from .support.instance import production_config
 from .support.runs import step_failure
+from .support.secret_scan import scan
 
 ACCESS_KEY = "AKIASENTINEL0KEY0ID01"
 SECRET_KEY = "sentinel/Secret+Key=0123456789abcdefghij"
 SENTINELS = {"aws access key id": ACCESS_KEY, "aws secret access key": SECRET_KEY}
 BUCKET = "credex-terraform-state-development"
-
-
-def scan(directories: list[Path], secrets: dict[str, str]) -> list[str]:
-    """Every (file, secret, encoding) where a secret appears in a stored file, in any encoding we know."""
-    forms = {name: encodings(value) for name, value in secrets.items()}
-    found = []
-    for directory in directories:
-        for path in directory.rglob("*"):
-            if not path.is_file():
-                continue
-            data = path.read_bytes()
-            for name, variants in forms.items():
-                for variant in variants:
-                    if variant.encode() in data:
-                        found.append(f"{path}: {name} as {variant!r}")
-    return found
 
 
 def test_the_scan_finds_a_planted_sentinel(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from .support.browser import Browser, ensure_chromium
 from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
-from .support.webserver import Webserver
+from .support.webserver import METADATA, Webserver
 from .test_ui import RUN
 
 pytestmark = pytest.mark.slow
@@ -42,24 +42,6 @@ query States {
       nodes {
         sensors { name sensorState { status } }
         schedules { name scheduleState { status } }
-      }
-    }
-  }
-}
-"""
-
-METADATA = """
-query Latest($path: [String!]!) {
-  assetOrError(assetKey: {path: $path}) {
-    ... on Asset {
-      assetMaterializations(limit: 1) {
-        runId
-        metadataEntries {
-          label
-          __typename
-          ... on MarkdownMetadataEntry { mdStr }
-          ... on UrlMetadataEntry { url }
-        }
       }
     }
   }

@@ -16,6 +16,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetObservation,
+    Failure,
 )
 
 from .. import naming
@@ -52,7 +53,10 @@ def verify_app(
     *,
     deployed: bool,
 ) -> Iterator[AssetCheckResult]:
-    """Checks 1-6; with `deployed` (this step applied the app), a blocking failure rolls the service back."""
+    """Checks 1-6; with `deployed` (this step applied the app), a blocking failure rolls the service back.
+
+    A blocking failure ends the step with a `Failure` naming the cause, the rollback and the remedy.
+    """
     key = naming.component_key(environment.name, "app")
     try:
         verification = AppVerification.connect(environment, aws, terraform, context.log.info)
@@ -96,6 +100,10 @@ def verify_app(
 
     for name in APP_CHECKS:
         yield result(key, name, outcomes[name], severity(environment, name, outcomes[name]))
+    if failed:
+        # The run page's first error: the cause and the remedy (Dagster's own names only the checks).
+        summary = rollback.failure_summary(f"{environment.name}/app", why, record)
+        raise Failure(description=summary, allow_retries=False)
 
 
 def _record_in_aws(

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Failure
 
 from ..environments import Environment
 from ..naming import BRANCH_PUSH_TRIGGER as BRANCH_PUSH
 from ..naming import BRANCH_TAG, TRIGGER_TAG
-from .preflight import check_run
-from .promotion import check_promotion
-from .writers import check_single_writer
+from .preflight import RunConfigRefused, check_run
+from .promotion import PromotionRefused, check_promotion
+from .writers import SecondWriterPossible, check_single_writer
 
 
 class DeployRefused(RuntimeError):
@@ -48,8 +48,22 @@ def check_deploy_allowed(
         )
 
 
+REFUSALS = (DeployRefused, PromotionRefused, SecondWriterPossible, RunConfigRefused)
+
+
 def guard_deploy(context: AssetExecutionContext, environment: Environment, component: str, config) -> None:
-    """The one-line call at the top of each component asset."""
+    """The one-line call at the top of each component asset.
+
+    A refusal is raised as a `Failure`, so the run page's first error is the refusal itself, whole, with
+    what to do (a plain exception would be shown under Dagster's "Error occurred while executing op").
+    """
+    try:
+        _guard(context, environment, component, config)
+    except REFUSALS as refusal:
+        raise Failure(description=str(refusal), allow_retries=False) from refusal
+
+
+def _guard(context: AssetExecutionContext, environment: Environment, component: str, config) -> None:
     check_deploy_allowed(environment, component, context.run.tags, getattr(config, "confirm_environment", ""))
     check_promotion(context, environment, component, config)
     check_single_writer(context.instance, environment, f"{environment.name}/{component}")

@@ -63,3 +63,22 @@ def roll_back(
         f"({after.reason})"
     )
     return record
+
+
+def failure_summary(where: str, why: str, record: dict[str, Any]) -> str:
+    """The run's first error when blocking checks failed: what failed, what runs now, and what to do."""
+    if record.get("rolled_back"):
+        well = record.get("stable_after_rollback") and record.get("healthy_after_rollback")
+        state = "stable and healthy" if well else f"NOT healthy ({record.get('health_detail') or ''})"
+        now = f"Rolled back to {record['to_task_definition']} (image {record['to_image_tag']}), {state}"
+        remedy = (
+            f"fix the commit and deploy its SHA with git_sha; a deploy without git_sha redeploys the live "
+            f"image {record['to_image_tag']}"
+        )
+    elif record.get("error"):
+        now = f"The rollback failed ({record['error']}): the service may still run the failing revision"
+        remedy = "deploy the git_sha of a revision that passed, or point the ECS service at it by hand"
+    else:
+        now = f"Not rolled back: {record.get('why_not', '')}"
+        remedy = "fix the cause and deploy again, or deploy the git_sha of a revision that passed"
+    return f"{where}: blocking check(s) failed: {why}. {now}. Remedy: {remedy}."

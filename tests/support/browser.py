@@ -162,6 +162,22 @@ class Browser:
             f"the page did not show {sorted(expected)} within {timeout} s (saw {found[:20]})"
         )
 
+    def wait_for_body(self, expected: list[str], timeout: float = 90) -> str:
+        """The page's visible text once it contains every string of `expected` (substrings, not elements)."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self._call(
+                "POST",
+                f"/session/{self._session}/execute/sync",
+                {"script": "return document.body.innerText;", "args": []},
+            )
+            if all(part in text for part in expected):
+                return text
+            time.sleep(1)
+        missing = [part for part in expected if part not in text]
+        raise AssertionError(f"the page did not show {missing} within {timeout} s (saw {text[:2000]!r})")
+
     def screenshot(self, path: Path) -> Path:
         png = base64.b64decode(self._call("GET", f"/session/{self._session}/screenshot"))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -134,3 +134,52 @@ class Webserver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+# The latest materialisation of an asset with its metadata, as the asset page shows it.
+METADATA = """
+query Latest($path: [String!]!) {
+  assetOrError(assetKey: {path: $path}) {
+    ... on Asset {
+      assetMaterializations(limit: 1) {
+        runId
+        timestamp
+        metadataEntries {
+          label
+          __typename
+          ... on MarkdownMetadataEntry { mdStr }
+          ... on UrlMetadataEntry { url }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+RUN_EVENTS = """
+query RunEvents($runId: ID!) {
+  runOrError(runId: $runId) {
+    __typename
+    ... on Run {
+      status
+      eventConnection(limit: 10000) {
+        events {
+          __typename
+          ... on ErrorEvent { error { className message causes { message } } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def first_error(server: Webserver, run_id: str) -> dict[str, Any]:
+    """The first event of the run that carries an error, as the run page lists it (type, class, message)."""
+    run = server.graphql(RUN_EVENTS, {"runId": run_id})["runOrError"]
+    assert run["__typename"] == "Run", run
+    for event in run["eventConnection"]["events"]:
+        if event.get("error"):
+            return {"type": event["__typename"], **event["error"]}
+    raise AssertionError(f"run {run_id} ({run['status']}) shows no error")
