@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterEventType, DagsterInstance
-from dagster._core.instance.ref import InstanceRef
+from dagster import AssetKey, DagsterEventType
 
 from credex_orchestration.definitions import build_definitions
 from credex_orchestration.environments import load_environments
 
 from .support.environments import local_environments_file
+from .support.instance import instance_at
 from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
 
 
@@ -52,7 +52,7 @@ def test_an_ad_hoc_selection_runs_its_independent_steps_in_processes_of_their_ow
     command += ["credex_orchestration.definitions", "--select", "development/connectors,staging/connectors"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with instance_at(home) as instance:
         run = instance.get_runs(limit=1)[0]
         pids = {
             record.dagster_event.step_key or "run": record.dagster_event.pid

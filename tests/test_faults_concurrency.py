@@ -14,13 +14,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.instance.ref import InstanceRef
+from dagster import DagsterRunStatus
 
 from credex_orchestration import naming
 from credex_orchestration.deploy.config import deploy_run_config
@@ -29,20 +27,21 @@ from credex_orchestration.resources import TerraformResource
 
 from .conftest import FIXTURE_ROOTS
 from .support.deploys import fixture_deploy_overrides
-from .support.entry_points import max_overlap, submit_selection, writer_intervals
+from .support.entry_points import max_overlap, submit_runs, submit_selection, writer_intervals
 from .support.environments import local_environments_file
 from .support.instance import (
     PROJECT,
     fresh_database,
+    instance_at,
     local_copy,
     postgres_available,
-    submit_runs,
+    wait_for_runs,
     write_dagster_home,
 )
 from .support.processes import stop_tree
+from .support.webserver import Webserver
 
 BIN = Path(sys.executable).parent
-FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 SLOW = """
 resource "terraform_data" "fault_suite_slow" {
   triggers_replace = timestamp()
@@ -115,25 +114,26 @@ def test_one_writer_per_environment_whatever_starts_the_work(
     _slow_roots(roots)
     cli_config = _write(tmp_path / "cli.yaml", deploy_run_config(dev, git_sha="dede003"))
     app_op = naming.op_name("development", "app")
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with instance_at(home) as instance:
         before = {r.run_id for r in instance.get_runs()}
-        run_ids = submit_runs(
-            instance,
-            PROJECT / "workspace.yaml",
-            [
-                ("deploy_development", deploy_run_config(dev, git_sha="dede001")),
-                ("cleanup_development", {}),
-                ("drift_checks", {}),
-            ],
-        )
-        run_ids.append(
-            submit_selection(
-                instance,
-                PROJECT / "workspace.yaml",
-                [naming.component_key("development", "app")],
-                {"ops": {app_op: {"config": {"git_sha": "dede002"}}}},
+        with Webserver(
+            PROJECT / "workspace.yaml", PROJECT, os.environ, tmp_path / "webserver.log"
+        ) as webserver:
+            run_ids = submit_runs(
+                webserver,
+                [
+                    ("deploy_development", deploy_run_config(dev, git_sha="dede001")),
+                    ("cleanup_development", {}),
+                    ("drift_checks", {}),
+                ],
             )
-        )
+            run_ids.append(
+                submit_selection(
+                    webserver,
+                    [naming.component_key("development", "app")],
+                    {"ops": {app_op: {"config": {"git_sha": "dede002"}}}},
+                )
+            )
         daemon_log = (tmp_path / "daemon.log").open("w")
         daemon = subprocess.Popen(
             [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
@@ -161,7 +161,9 @@ def test_one_writer_per_environment_whatever_starts_the_work(
             text=True,
         )
         try:
-            records = _wait_for(instance, run_ids, timeout=420, daemon=daemon, log=tmp_path / "daemon.log")
+            records = wait_for_runs(
+                instance, run_ids, timeout=420, daemon=daemon, log=tmp_path / "daemon.log"
+            )
             cli_output, _ = cli.communicate(timeout=300)
         finally:
             stop_tree(cli)
@@ -198,24 +200,6 @@ def test_one_writer_per_environment_whatever_starts_the_work(
 def _write(path: Path, config: dict) -> Path:
     path.write_text(yaml.safe_dump(config))
     return path
-
-
-def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon, log: Path) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
-        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
-            return records
-        if daemon.poll() is not None:
-            raise AssertionError(
-                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        time.sleep(1)
-    statuses = {
-        r.dagster_run.job_name: r.dagster_run.status.value
-        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
-    }
-    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")
 
 
 def test_every_writer_of_an_environment_holds_its_pool(tmp_path: Path) -> None:

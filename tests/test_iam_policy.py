@@ -179,3 +179,80 @@ def test_the_table_covers_the_types_of_the_real_roots() -> None:
         "data.aws_availability_zones",
     ]
     assert [t for t in interface if t not in TABLE] == []
+
+
+# ----- the package's own AWS calls (outside Terraform) -----
+
+CALLER = """
+def verify(session, ecs, self):
+    ssm = session.client("ssm")
+    ssm.put_parameter(Name="/credex/x/app/live", Value="1", Overwrite=True)
+    a, b = session.client("ecr"), session.client("elbv2")
+    a.put_image(repositoryName="r", imageManifest="{}", imageTag="t")
+    b.describe_target_health(TargetGroupArn="arn")
+    ecs.list_tasks(cluster="c")
+    self.logs.get_log_events(logGroupName="g", logStreamName="s")
+    session.client("acm").describe_certificate(CertificateArn="arn")
+    for page in session.client("ec2").get_paginator("describe_snapshots").paginate():
+        pass
+    ecs.get_waiter("services_stable").wait(cluster="c", services=["s"])
+    report.put_parameter("not a client")
+"""
+
+
+def test_every_boto3_call_shape_of_the_package_becomes_its_iam_action(tmp_path: Path) -> None:
+    from credex_orchestration.operations.boto_calls import calls_in
+
+    source = tmp_path / "caller.py"
+    source.write_text(CALLER)
+    assert sorted({call.action for call in calls_in(source)}) == [
+        "acm:DescribeCertificate",
+        "ec2:DescribeSnapshots",
+        "ecr:PutImage",
+        "ecs:DescribeServices",  # the waiter's operation
+        "ecs:ListTasks",
+        "elasticloadbalancing:DescribeTargetHealth",  # elbv2 signs as elasticloadbalancing
+        "logs:GetLogEvents",
+        "ssm:PutParameter",
+    ]
+
+
+def test_the_policy_grants_every_aws_call_the_deploy_makes_outside_terraform() -> None:
+    """Each `client("svc").method` of the package, as its IAM action, is in the component's document."""
+    policy = generate()
+    assert iam_policy.unassigned_callers() == []
+    calls = iam_policy.component_calls()
+    missing = [
+        f"{component}: {call.action} ({call.file}:{call.line})"
+        for component, found in calls.items()
+        for call in found
+        if not _granting(policy, component, call.action)
+    ]
+    assert missing == []
+    # What issue 15 names: the rollback record, the verification's task reads, the verified tag.
+    app = {call.action for call in calls["app"]}
+    assert {"ssm:GetParameter", "ssm:PutParameter", "ecs:ListTasks", "ecs:DescribeTasks"} <= app
+    assert {"ecr:PutImage", "ecr:BatchGetImage", "ecr:DescribeImages"} <= app
+    (record,) = {json.dumps(s["Resource"]) for s in _granting(policy, "app", "ssm:PutParameter")}
+    assert json.loads(record) == "arn:aws:ssm:*:*:parameter/credex/*/app/live"
+    (tag,) = _granting(policy, "app", "ecr:PutImage")
+    assert tag["Resource"] == "arn:aws:ecr:*:*:repository/credex-core-*"
+    assert iam_policy.wildcard_actions(policy) == []
+    # IAM refuses a managed policy document over 6,144 characters (whitespace not counted).
+    sizes = {c: len(json.dumps(e["policy"], separators=(",", ":"))) for c, e in policy["components"].items()}
+    assert max(sizes.values()) <= 6144, sizes
+
+
+def test_a_new_aws_call_without_a_scope_or_a_document_is_named(tmp_path: Path) -> None:
+    package = tmp_path / "credex_orchestration"
+    (package / "verification").mkdir(parents=True)
+    (package / "verification" / "app.py").write_text(
+        'def f(session):\n    session.client("sqs").send_message(QueueUrl="q", MessageBody="b")\n'
+    )
+    with pytest.raises(PolicyTableError, match=r"sqs:SendMessage \(.*verification/app.py:2\)"):
+        generate(package=package)
+    (package / "verification" / "app.py").write_text("")
+    (package / "stray.py").write_text('def f(ssm):\n    ssm.get_parameter(Name="x")\n')
+    assert iam_policy.unassigned_callers(package) == ["stray.py"]
+    with pytest.raises(PolicyTableError, match="stray.py call AWS but no policy document carries them"):
+        generate(package=package)

@@ -20,8 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.instance.ref import InstanceRef
+from dagster import DagsterRunStatus, RunsFilter
 from packaging.requirements import Requirement
 
 from credex_orchestration.deploy.config import deploy_run_config
@@ -31,7 +30,13 @@ from credex_orchestration.resources import TerraformResource
 from .conftest import FIXTURE_ROOTS
 from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
-from .support.instance import fresh_database, postgres_available, production_config, write_dagster_home
+from .support.instance import (
+    fresh_database,
+    instance_at,
+    postgres_available,
+    production_config,
+    write_dagster_home,
+)
 from .support.moto import free_port
 from .support.orchestrator_world import PROJECT, PROVIDER_MIRROR, provider_mirror_problem
 from .support.processes import stop_tree
@@ -237,7 +242,7 @@ def test_every_entrypoint_runs_and_a_deploy_goes_through_queue_and_run_worker(
         )  # fmt: skip
         assert launch.returncode == 0, launch.stdout + launch.stderr
 
-        with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        with instance_at(home) as instance:
 
             def finished() -> bool:
                 runs = instance.get_runs(RunsFilter(job_name="deploy_development"))

@@ -10,37 +10,35 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-from dagster._core.instance.config import dagster_instance_config
-from dagster._core.instance.ref import InstanceRef
-from dagster._serdes.config_class import ConfigurableClassData
+from dagster import DagsterRunStatus, RunsFilter
 
 from credex_orchestration.deploy.config import deploy_run_config
 from credex_orchestration.environments import load_environments
 from credex_orchestration.resources import TerraformResource
 
 from .support.deploys import fixture_deploy_overrides
+from .support.entry_points import submit_runs
 from .support.environments import local_environments_file
 from .support.instance import (
     PROJECT,
     database_exists,
     fresh_database,
+    instance_at,
     local_copy,
     postgres_available,
     production_config,
-    submit_runs,
+    wait_for_runs,
     write_dagster_home,
 )
 from .support.processes import stop_tree
 from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
+from .support.webserver import Webserver
 
 BIN = Path(sys.executable).parent
-FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
 @pytest.fixture
@@ -103,26 +101,17 @@ def test_production_launcher_and_compute_logs_load_against_aws(
         "DAGSTER_COMPUTE_LOGS_BUCKET": "credex-dagster-compute-logs",
     }.items():
         monkeypatch.setenv(name, value)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT / "deploy" / "dagster.yaml").read_text())
-    config, _ = dagster_instance_config(str(home))
-
-    launcher = ConfigurableClassData(
-        config["run_launcher"]["module"],
-        config["run_launcher"]["class"],
-        _yaml(config["run_launcher"]["config"]),
-    ).rehydrate(as_type=object)
-    assert launcher.task_definition.endswith(":task-definition/credex-orchestration-run:1")
-    assert launcher.container_name == "run" and launcher.secrets_tags == []
-
-    logs = ConfigurableClassData(
-        config["compute_logs"]["module"],
-        config["compute_logs"]["class"],
-        _yaml(config["compute_logs"]["config"]),
-    ).rehydrate(as_type=object)
-    with logs.capture_logs(["run-1", "compute_logs", "staging__app"]):
-        print("staging/app plan: 1 to change", flush=True)
+    # The file's launcher and compute log sections as written; its PostgreSQL storage (db.internal) is left
+    # out so the instance opens here (storage is the queue test's part, below).
+    aws_parts = {key: production_config()[key] for key in ("run_launcher", "compute_logs")}
+    home = write_dagster_home(tmp_path / "home", aws_parts)
+    with instance_at(home) as instance:
+        launcher = instance.run_launcher
+        logs = instance.compute_log_manager
+        assert launcher.task_definition.endswith(":task-definition/credex-orchestration-run:1")
+        assert launcher.container_name == "run" and launcher.secrets_tags == []
+        with logs.capture_logs(["run-1", "compute_logs", "staging__app"]):
+            print("staging/app plan: 1 to change", flush=True)
     s3 = boto3.client("s3", region_name="af-south-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="credex-dagster-compute-logs")["Contents"]]
     assert "compute-logs/storage/run-1/compute_logs/staging__app.out" in keys, keys
@@ -132,18 +121,9 @@ def test_production_launcher_and_compute_logs_load_against_aws(
     assert b"staging/app plan: 1 to change" in body["Body"].read()
 
     monkeypatch.setenv("DAGSTER_RUN_TASK_DEFINITION", "no-such-task-definition")
-    with pytest.raises(Exception, match="no-such-task-definition|Unable to describe task definition"):
-        ConfigurableClassData(
-            config["run_launcher"]["module"],
-            config["run_launcher"]["class"],
-            _yaml(config["run_launcher"]["config"]),
-        ).rehydrate(as_type=object)
-
-
-def _yaml(value: object) -> str:
-    import yaml
-
-    return yaml.safe_dump(value)
+    missing = pytest.raises(Exception, match="no-such-task-definition|Unable to describe task definition")
+    with instance_at(home) as instance, missing:
+        instance.run_launcher  # noqa: B018  (built on first use, as the daemon builds it)
 
 
 @pytest.mark.slow
@@ -169,8 +149,11 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
         for i in range(2)
     ]
 
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-        run_ids = submit_runs(instance, PROJECT / "workspace.yaml", requests)
+    with instance_at(home) as instance:
+        with Webserver(
+            PROJECT / "workspace.yaml", PROJECT, os.environ, tmp_path / "webserver.log"
+        ) as webserver:
+            run_ids = submit_runs(webserver, requests)
         queued = instance.get_runs(RunsFilter(run_ids=run_ids))
         assert {run.status for run in queued} == {DagsterRunStatus.QUEUED}  # all seven waiting at once
 
@@ -183,7 +166,9 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
             stderr=subprocess.STDOUT,
         )
         try:
-            records = _wait_for(instance, run_ids, timeout=300, daemon=daemon, log=tmp_path / "daemon.log")
+            records = wait_for_runs(
+                instance, run_ids, timeout=300, daemon=daemon, log=tmp_path / "daemon.log"
+            )
         finally:
             stop_tree(daemon)
             daemon_log.close()
@@ -212,21 +197,3 @@ def test_queue_runs_one_deploy_per_environment_at_a_time(
     terraform = TerraformResource(roots_dir=str(FIXTURE_ROOTS), work_dir=str(tmp_path / "work"))
     assert terraform.workspace(environments["staging"], "app").outputs()["image_tag"].value == "5a9e004"
     assert terraform.workspace(environments["development"], "app").outputs()["image_tag"].value == "dede001"
-
-
-def _wait_for(instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon, log: Path) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
-        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
-            return records
-        if daemon.poll() is not None:
-            raise AssertionError(
-                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        time.sleep(1)
-    statuses = {
-        r.dagster_run.run_id: r.dagster_run.status.value
-        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
-    }
-    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")

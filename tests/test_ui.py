@@ -22,14 +22,12 @@ from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
 from .support.terraform_roots import FIXTURE_ROOTS_DIR as FIXTURE_ROOTS
-from .support.webserver import LAUNCH, Webserver
+from .support.webserver import LOCATION, REPOSITORY, Webserver
 
 pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "test-artifacts"
-LOCATION = "credex_orchestration"
-REPOSITORY = "__repository__"
 
 LOADED = """
 query Loaded {
@@ -137,26 +135,12 @@ def test_every_environment_is_loaded(webserver: Webserver) -> None:
 
 def test_materialize_development_like_the_ui_and_see_it_succeed(webserver: Webserver) -> None:
     development = webserver.environments["development"]
-    selection = [{"path": ["development", component]} for component in COMPONENTS]
-    launched = webserver.graphql(
-        LAUNCH,
-        {
-            "executionParams": {
-                "selector": {
-                    "repositoryLocationName": LOCATION,
-                    "repositoryName": REPOSITORY,
-                    "pipelineName": "deploy_development",
-                    "assetSelection": selection,
-                    "assetCheckSelection": [],
-                },
-                "mode": "default",
-                "runConfigData": deploy_run_config(development, git_sha="abc1234"),
-                "executionMetadata": {"tags": [{"key": "credex/sha", "value": "abc1234"}]},
-            }
-        },
-    )["launchPipelineExecution"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
+    run_id = webserver.launch(
+        "deploy_development",
+        deploy_run_config(development, git_sha="abc1234"),
+        assets=[["development", component] for component in COMPONENTS],
+        tags={"credex/sha": "abc1234"},
+    )
 
     status, deadline = None, time.monotonic() + 300
     while time.monotonic() < deadline:

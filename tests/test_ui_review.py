@@ -28,7 +28,7 @@ from .support.deploys import fixture_deploy_overrides
 from .support.environments import local_environments_file
 from .support.moto import MotoServer
 from .support.webserver import METADATA, Webserver
-from .test_ui import LAUNCH, LOCATION, REPOSITORY, RUN
+from .test_ui import RUN
 
 pytestmark = pytest.mark.slow
 
@@ -51,24 +51,11 @@ query States {
 
 def _launch_connectors(server: Webserver) -> str:
     development = server.environments["development"]
-    launched = server.graphql(
-        LAUNCH,
-        {
-            "executionParams": {
-                "selector": {
-                    "repositoryLocationName": LOCATION,
-                    "repositoryName": REPOSITORY,
-                    "pipelineName": "deploy_development",
-                    "assetSelection": [{"path": ["development", "connectors"]}],
-                    "assetCheckSelection": [],
-                },
-                "mode": "default",
-                "runConfigData": deploy_run_config(development, ["connectors"]),
-            }
-        },
-    )["launchPipelineExecution"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
+    run_id = server.launch(
+        "deploy_development",
+        deploy_run_config(development, ["connectors"]),
+        assets=[["development", "connectors"]],
+    )
     status, deadline = None, time.monotonic() + 300
     while time.monotonic() < deadline:
         status = server.graphql(RUN, {"runId": run_id})["runOrError"]["status"]

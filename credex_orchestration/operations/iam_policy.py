@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ..environments import COMPONENTS, PROJECT_ROOT
+from .boto_calls import Call, calls
 from .iam_actions import PASS_ROLE_TO, PASSABLE_ROLES, TABLE, UNSCOPED, Permissions
+from .iam_calls import CALLERS, CALLS, ELSEWHERE, UNSCOPED_CALLS
 
 POLICY_FILE = PROJECT_ROOT / "docs" / "deploy" / "credex-permissions.json"
 DEFAULT_ROOTS = PROJECT_ROOT / "terraform"
+PACKAGE = PROJECT_ROOT / "credex_orchestration"
 _PROJECT_CONDITION_KEY = "Project"
 _PROJECT = "credex-core"
 
@@ -79,6 +82,33 @@ def missing_types(roots_dir: Path) -> list[UsedType]:
     return [used for types in component_types(roots_dir).values() for used in types if used.type not in TABLE]
 
 
+def _calling_modules(package: Path) -> dict[str, list[Call]]:
+    """Package-relative module path -> its AWS calls, for every module that makes one."""
+    found: dict[str, list[Call]] = defaultdict(list)
+    for call in calls(Path(package).rglob("*.py")):
+        found[Path(call.file).relative_to(package).as_posix()].append(call)
+    return found
+
+
+def unassigned_callers(package: Path = PACKAGE) -> list[str]:
+    """Modules that call AWS but are in neither iam_calls.CALLERS nor iam_calls.ELSEWHERE."""
+    assigned = {module for modules in CALLERS.values() for module in modules}
+    return sorted(
+        module
+        for module in _calling_modules(package)
+        if module not in assigned and not any(module.startswith(other) for other in ELSEWHERE)
+    )
+
+
+def component_calls(package: Path = PACKAGE) -> dict[str, list[Call]]:
+    """Per component, the AWS calls of the modules its document carries (iam_calls.CALLERS)."""
+    modules = _calling_modules(package)
+    return {
+        component: [call for module in CALLERS.get(component, ()) for call in modules.get(module, [])]
+        for component in COMPONENTS
+    }
+
+
 def _statement(
     sid: str, actions: Iterable[str], resources: Iterable[str], condition: dict | None = None
 ) -> dict:
@@ -97,26 +127,44 @@ def _is_unscoped(action: str) -> bool:
     verb = action.split(":", 1)[1]
     return (
         action in UNSCOPED
+        or action in UNSCOPED_CALLS
         or (action.startswith("ec2:") and verb.startswith("Describe"))
         or (action.startswith("elasticloadbalancing:Describe"))
     )
 
 
-def component_policy(types: Iterable[str]) -> dict[str, Any]:
-    """One policy document for a component's types; raises PolicyTableError on an unknown type."""
+def _call_permissions(component_calls: Iterable[Call]) -> list[Permissions]:
+    rows, unknown = [], []
+    for call in component_calls:
+        if call.action in CALLS:
+            rows.append(CALLS[call.action])
+        elif _is_unscoped(call.action):
+            rows.append(Permissions(read=(call.action,)))
+        else:
+            unknown.append(f"{call.action} ({call.file}:{call.line})")
+    if unknown:
+        raise PolicyTableError(
+            f"no IAM scope listed for the call(s) {', '.join(sorted(set(unknown)))} (add them to iam_calls.CALLS)"
+        )
+    return rows
+
+
+def component_policy(types: Iterable[str], component_calls: Iterable[Call] = ()) -> dict[str, Any]:
+    """One policy document for a component's types and the package's own AWS calls for it; raises
+    PolicyTableError on an unknown type or a call without a scope."""
     types = sorted(set(types))
     unknown = [t for t in types if t not in TABLE]
     if unknown:
         raise PolicyTableError(
             f"no IAM permissions listed for {', '.join(unknown)} (add them to iam_actions.TABLE)"
         )
+    rows = [TABLE[type_name] for type_name in types] + _call_permissions(component_calls)
     unscoped: set[str] = set()
     by_resources: dict[tuple[str, ...], set[str]] = defaultdict(set)
     request_tagged: set[str] = set()
     resource_tagged: set[str] = set()
     pass_role = False
-    for type_name in types:
-        permissions: Permissions = TABLE[type_name]
+    for permissions in rows:
         for action in sorted(permissions.actions()):
             if action == "iam:PassRole":
                 pass_role = True
@@ -192,15 +240,24 @@ def component_policy(types: Iterable[str]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def generate(roots_dir: Path = DEFAULT_ROOTS) -> dict[str, Any]:
-    """The file's content: one policy document per component, plus the types each was generated from."""
+def generate(roots_dir: Path = DEFAULT_ROOTS, package: Path = PACKAGE) -> dict[str, Any]:
+    """The file's content: one policy document per component, plus the types and the package's own AWS
+    calls each was generated from."""
+    unassigned = unassigned_callers(package)
+    if unassigned:
+        raise PolicyTableError(
+            f"{', '.join(unassigned)} call AWS but no policy document carries them "
+            "(add them to iam_calls.CALLERS, or to iam_calls.ELSEWHERE with the identity they use)"
+        )
     types = component_types(roots_dir)
+    code = component_calls(package)
     return {
         "_comment": "Generated by `python -m credex_orchestration.operations.iam_policy --write`; do not edit.",
         "components": {
             component: {
                 "resource_types": sorted({u.type for u in used}),
-                "policy": component_policy(u.type for u in used),
+                "aws_calls": sorted({call.action for call in code[component]}),
+                "policy": component_policy((u.type for u in used), code[component]),
             }
             for component, used in types.items()
         },

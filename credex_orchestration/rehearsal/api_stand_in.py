@@ -44,7 +44,9 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackHTTPServer
 
 PRODUCTION_NODE_ENV = "production"  # the NODE_ENV under which credex-core mounts no devadmin routes
 LIMIT = 100  # express-rate-limit `max` in src/middleware/rateLimiter.ts
@@ -83,7 +85,7 @@ class ExpressRateLimit:
             return client.hits, client.reset_at - now
 
 
-class ApiServer:
+class ApiServer(LoopbackHTTPServer):
     """credex-core on 127.0.0.1:<free port>. `requests` lists (method, path) of every request in order."""
 
     def __init__(self, window_seconds: float = 60.0, node_env: str = "development") -> None:
@@ -98,25 +100,15 @@ class ApiServer:
         self.arrivals: list[tuple[float, str, str]] = []  # (monotonic time, method, path)
         self.members: dict[str, dict] = {}  # phone -> member
         self.answers: dict[tuple[str, str], tuple[int, object]] = {}
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(self._handler(), poll_interval=0.05)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def restart(self) -> None:
         """A new process of the app (a new ECS task): its limiter starts empty."""
         self.limiter = ExpressRateLimit(window_seconds=self.window_seconds)
-
-    def __enter__(self) -> ApiServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self

@@ -34,7 +34,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 # moto's waits set to what a rehearsal needs: the certificate is issued on the first describe, services
 # report their task running, no 2 s catalogue of public images, AWS managed policies exist (the SSM policy
@@ -160,30 +161,46 @@ def free_port() -> int:
 
 
 class MotoProcess:
-    """This module as a server process on 127.0.0.1:<free port>, with `REHEARSAL_MOTO_ENV` (and `env`)."""
+    """`python -m <module>` (this module: moto with the patches above) as a server process on
+    127.0.0.1:<free port>, with `defaults` (the rehearsal's waits) and `env` in its environment only.
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    `log` receives the server's output (moto answers 500 with its traceback only there); else it is dropped.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        module: str = __name__,
+        defaults: Mapping[str, str] = REHEARSAL_MOTO_ENV,
+        log: Path | None = None,
+    ) -> None:
+        self.module = module
         self.port = free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, **REHEARSAL_MOTO_ENV, **(env or {})}
+        self.log = log
+        self._env = {**os.environ, **defaults, **(env or {})}
         self._process: subprocess.Popen | None = None
 
-    def start(self) -> MotoProcess:
-        command = [sys.executable, "-m", __name__, "-H", "127.0.0.1", "-p", str(self.port)]
-        self._process = subprocess.Popen(
-            command, env=self._env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+    def start(self) -> Self:
+        command = [sys.executable, "-m", self.module, "-H", "127.0.0.1", "-p", str(self.port)]
+        if self.log is None:
+            self._process = subprocess.Popen(
+                command, env=self._env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        else:
+            with self.log.open("ab") as output:
+                self._process = subprocess.Popen(command, env=self._env, stdout=output, stderr=output)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"the rehearsal's moto exited with {self._process.returncode}")
+                raise RuntimeError(f"moto ({self.module}) exited with {self._process.returncode}")
             try:
                 urllib.request.urlopen(f"{self.endpoint_url}/moto-api/data.json", timeout=1).read()
                 return self
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("the rehearsal's moto did not answer within 30 s")
+        raise RuntimeError(f"moto ({self.module}) did not answer within 30 s")
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
@@ -198,7 +215,7 @@ class MotoProcess:
                 self._process.kill()
                 self._process.wait()
 
-    def __enter__(self) -> MotoProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,8 +1,9 @@
 """Starting work the ways an operator can, against one Dagster instance, and measuring who wrote when.
 
 - `submit_selection`: what the UI's Materialize of an asset selection does (a run of `__ASSET_JOB` with an
-  asset selection, through the instance's run coordinator: the queue);
-- `submit_runs` (tests/support/instance.py): what `dagster job launch`, sensors and schedules do;
+  asset selection, through the webserver's GraphQL and the instance's run coordinator: the queue);
+- `submit_runs`: named jobs through the same GraphQL launch (what `dagster job launch`, sensors and
+  schedules do: the instance's run coordinator);
 - `dagster job execute` is started as a process by the test itself: it bypasses the queue.
 `writer_intervals` reads each step's start and end from the event log, for the steps that write in an
 environment; `max_overlap` is the most of them running at one moment.
@@ -11,67 +12,24 @@ environment; `max_overlap` is the most of them running at one moment.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
 
+from .webserver import Webserver
+
 ASSET_JOB = "__ASSET_JOB"
 
 
-def submit_selection(
-    instance: DagsterInstance,
-    workspace_file: Path,
-    assets: Iterable[AssetKey],
-    run_config: Mapping[str, Any],
-) -> str:
-    """Create and queue a run of the selected assets, as the UI's Materialize button does."""
-    from dagster import __version__
-    from dagster._cli.workspace.cli_target import (
-        get_code_location_from_workspace,
-        get_remote_repository_from_code_location,
-        get_workspace_from_cli_opts,
-    )
-    from dagster._core.definitions.selector import JobSubsetSelector
-    from dagster_shared.cli import WorkspaceOpts
+def submit_runs(webserver: Webserver, requests: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """Launch runs of (job name, run config) as an operator does from the UI or its GraphQL API (the path
+    `dagster job launch`, sensors and schedules share: the instance's run coordinator, i.e. the queue)."""
+    return [webserver.launch(job_name, run_config) for job_name, run_config in requests]
 
-    opts = WorkspaceOpts(workspace=[str(workspace_file)])
-    with get_workspace_from_cli_opts(instance, version=__version__, workspace_opts=opts) as workspace:
-        location = get_code_location_from_workspace(workspace, None)
-        repository = get_remote_repository_from_code_location(location, None)
-        selector = JobSubsetSelector(
-            location_name=location.name,
-            repository_name=repository.name,
-            job_name=ASSET_JOB,
-            op_selection=None,
-            asset_selection=list(assets),
-        )
-        job = location.get_job(selector)
-        plan = location.get_execution_plan(
-            job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
-        )
-        run = instance.create_run(
-            job_name=ASSET_JOB,
-            run_id=None,
-            run_config=run_config,
-            resolved_op_selection=job.resolved_op_selection,
-            step_keys_to_execute=plan.execution_plan_snapshot.step_keys_to_execute,
-            op_selection=None,
-            status=None,
-            root_run_id=None,
-            parent_run_id=None,
-            tags=None,
-            job_snapshot=job.job_snapshot,
-            execution_plan_snapshot=plan.execution_plan_snapshot,
-            parent_job_snapshot=job.parent_job_snapshot,
-            remote_job_origin=job.get_remote_origin(),
-            job_code_origin=job.get_python_origin(),
-            asset_selection=frozenset(assets),
-            asset_check_selection=None,
-            asset_graph=repository.asset_graph,
-        )
-        instance.submit_run(run.run_id, workspace)
-        return run.run_id
+
+def submit_selection(webserver: Webserver, assets: Iterable[AssetKey], run_config: Mapping[str, Any]) -> str:
+    """Launch a run of the selected assets (`__ASSET_JOB`), as the UI's Materialize button does."""
+    return webserver.launch(ASSET_JOB, run_config, assets=[key.path for key in assets])
 
 
 _ENDS = (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE)

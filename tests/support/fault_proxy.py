@@ -17,13 +17,15 @@ import http.client
 import random
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from credex_orchestration.rehearsal.loopback import LoopbackHTTPServer
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"}
 
 
-class FaultProxy:
+class FaultProxy(LoopbackHTTPServer):
     def __init__(self, upstream: str, throttle: float = 0.0, seed: int = 0) -> None:
         target = urlsplit(upstream)
         self.upstream = (target.hostname or "127.0.0.1", target.port or 80)
@@ -69,10 +71,8 @@ class FaultProxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.endpoint_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
 
     def _fault(self, method: str, path: str, headers) -> tuple[int, str, bytes] | None:
         with self._lock:
@@ -117,11 +117,3 @@ class FaultProxy:
                 b"<Message>Please reduce your request rate.</Message></Error>"
             ),
         )
-
-    def __enter__(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -7,13 +7,17 @@ files. The tests therefore exercise the real file's storage and queue sections.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION_INSTANCE = PROJECT / "deploy" / "dagster.yaml"
@@ -90,39 +94,42 @@ def database_exists(name: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def submit_runs(
-    instance, workspace_file: Path, requests: Sequence[tuple[str, Mapping[str, Any]]]
-) -> list[str]:
-    """Create and submit runs of (job name, run config) the way `dagster job launch` does.
+@contextmanager
+def instance_at(home: Path) -> Iterator[DagsterInstance]:
+    """The instance of the DAGSTER_HOME `home`, through Dagster's public `DagsterInstance.get()` (the variable
+    is set for that call only)."""
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        instance = DagsterInstance.get()
+    finally:
+        if saved is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+    with instance:
+        yield instance
 
-    Submission goes through the instance's run coordinator (the queue); one workspace serves every run.
-    """
-    from dagster import __version__
-    from dagster._cli.job import _create_run
-    from dagster._cli.workspace.cli_target import (
-        get_code_location_from_workspace,
-        get_remote_job_from_remote_repo,
-        get_remote_repository_from_code_location,
-        get_workspace_from_cli_opts,
-    )
-    from dagster_shared.cli import WorkspaceOpts
 
-    run_ids = []
-    opts = WorkspaceOpts(workspace=[str(workspace_file)])
-    with get_workspace_from_cli_opts(instance, version=__version__, workspace_opts=opts) as workspace:
-        location = get_code_location_from_workspace(workspace, None)
-        repository = get_remote_repository_from_code_location(location, None)
-        for job_name, run_config in requests:
-            run = _create_run(
-                instance=instance,
-                code_location=location,
-                remote_repo=repository,
-                remote_job=get_remote_job_from_remote_repo(repository, job_name),
-                run_config=run_config,
-                tags=None,
-                op_selection=None,
-                run_id=None,
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+def wait_for_runs(
+    instance: DagsterInstance, run_ids: list[str], *, timeout: float, daemon: subprocess.Popen, log: Path
+) -> list:
+    """The run records of `run_ids` once all have finished; fails when the daemon exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = instance.get_run_records(RunsFilter(run_ids=run_ids))
+        if len(records) == len(run_ids) and all(r.dagster_run.status in FINISHED for r in records):
+            return records
+        if daemon.poll() is not None:
+            raise AssertionError(
+                f"dagster-daemon exited with {daemon.returncode}:\n{log.read_text()[-3000:]}"
             )
-            instance.submit_run(run.run_id, workspace)
-            run_ids.append(run.run_id)
-    return run_ids
+        time.sleep(1)
+    statuses = {
+        f"{r.dagster_run.job_name} {r.dagster_run.run_id}": r.dagster_run.status.value
+        for r in instance.get_run_records(RunsFilter(run_ids=run_ids))
+    }
+    raise AssertionError(f"runs did not finish within {timeout} s: {statuses}\n{log.read_text()[-3000:]}")

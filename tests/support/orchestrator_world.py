@@ -41,23 +41,7 @@ class LoggedMotoServer(MotoServer):
     """MotoServer whose server output goes to a file: moto answers 500 with its traceback only there."""
 
     def __init__(self, log: Path, env: Mapping[str, str] | None = None) -> None:
-        super().__init__(env)
-        self.log = log
-
-    def start(self) -> LoggedMotoServer:
-        real_popen = subprocess.Popen
-        with self.log.open("ab") as handle:
-
-            def popen(*args: Any, **kwargs: Any) -> subprocess.Popen:
-                kwargs.update(stdout=handle, stderr=handle)
-                return real_popen(*args, **kwargs)
-
-            subprocess.Popen = popen  # type: ignore[misc]
-            try:
-                super().start()
-            finally:
-                subprocess.Popen = real_popen  # type: ignore[misc]
-        return self
+        super().__init__(env, log=log)
 
 
 def provider_mirror_problem() -> str | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from credex_orchestration.rehearsal.loopback import LoopbackHTTPServer
 
 LAST_MODIFIED = "Sat, 21 Nov 2026 10:00:00 GMT"
 
@@ -20,7 +21,7 @@ def packages_index(*entries: tuple[str, str]) -> str:
     return "\n".join(stanzas)
 
 
-class PackageServer:
+class PackageServer(LoopbackHTTPServer):
     """Serves `body` at /dists/stable/5/binary-amd64/Packages; `requests` / `not_modified` count answers."""
 
     path = "/dists/stable/5/binary-amd64/Packages"
@@ -60,21 +61,11 @@ class PackageServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
-
-    def __enter__(self) -> PackageServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
 
 def primary_xml(packages: dict[str, list[str]]) -> bytes:
@@ -92,7 +83,7 @@ def primary_xml(packages: dict[str, list[str]]) -> bytes:
     ).encode()
 
 
-class RpmRepositoryServer:
+class RpmRepositoryServer(LoopbackHTTPServer):
     """Neo4j's RPM repository as dnf reads it, on loopback: `<base>/repodata/repomd.xml` (ETag,
     Last-Modified, 304 on If-None-Match) naming `repodata/<sha256>-primary.xml.gz` with its checksum.
 
@@ -145,8 +136,7 @@ class RpmRepositoryServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def primary(self) -> bytes:
         return gzip.compress(self.raw_primary or primary_xml(self.packages), mtime=0)
@@ -161,13 +151,4 @@ class RpmRepositoryServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/stable"
-
-    def __enter__(self) -> RpmRepositoryServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}/stable"

@@ -2,15 +2,17 @@
 
 Stands in for dagster-daemon's sensor loop with the production instance's QueuedRunCoordinator
 (deploy/dagster.yaml): it evaluates the sensor with the cursor it kept, drops a request whose run key a run
-of this sensor already carries (what `dagster._daemon.sensor` does: runs tagged `dagster/run_key` and
-`dagster/sensor_name`), creates each other request as a run with those tags and a code-location origin
-(as the daemon does) and submits it to the instance's real QueuedRunCoordinator, and records the tick's
-asset events. `launch` plays the queue's dequeue: it executes a queued run in process under its own run id.
+of this sensor already carries (what dagster-daemon's sensor loop does: runs tagged `dagster/run_key` and
+`dagster/sensor_name`), creates each other request as a run with those tags and submits it to the
+instance's real QueuedRunCoordinator, and records the tick's asset events. A queued run must carry its
+code location's origin, as the daemon's do: it is read with the public `deserialize_value` from the form
+Dagster stores it in (decision 0185), since the origin classes are not public API. `launch` plays the queue's dequeue: it executes a queued run in process under its own run id.
 The instance is a real SQLite instance with the QueuedRunCoordinator, so cancelling goes through it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -21,13 +23,14 @@ from dagster import (
     Definitions,
     RunsFilter,
     SensorResult,
+    SubmitRunContext,
     build_sensor_context,
+    deserialize_value,
     instance_for_test,
 )
-from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
-from dagster._core.run_coordinator import SubmitRunContext
 
-LOCATION = "credex_orchestration"
+from .webserver import LOCATION, REPOSITORY
+
 RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 QUEUED_COORDINATOR = {
@@ -43,6 +46,23 @@ QUEUED_COORDINATOR = {
 def queued_instance() -> Iterator[DagsterInstance]:
     with instance_for_test(overrides=QUEUED_COORDINATOR) as instance:
         yield instance
+
+
+def job_origin(job_name: str):
+    """The code-location origin dagster-daemon gives a run of `job_name`, from the form Dagster stores in a run
+    record (its legacy class names are kept for old run storage, so the form outlives module moves)."""
+    location = {"__class__": "RegisteredRepositoryLocationOrigin", "location_name": LOCATION}
+    repository = {
+        "__class__": "ExternalRepositoryOrigin",
+        "repository_location_origin": location,
+        "repository_name": REPOSITORY,
+    }
+    stored = {
+        "__class__": "ExternalPipelineOrigin",
+        "external_repository_origin": repository,
+        "pipeline_name": job_name,
+    }
+    return deserialize_value(json.dumps(stored))
 
 
 class SensorDaemon:
@@ -84,9 +104,7 @@ class SensorDaemon:
             run_config=request.run_config,
             tags=tags,
             asset_selection=frozenset(request.asset_selection) if request.asset_selection else None,
-            remote_job_origin=RemoteJobOrigin(
-                RemoteRepositoryOrigin(RegisteredCodeLocationOrigin(LOCATION), "__repository__"), job.name
-            ),
+            remote_job_origin=job_origin(job.name),
         )
         # The instance's own QueuedRunCoordinator enqueues it (it reads nothing of the workspace).
         return self.instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))

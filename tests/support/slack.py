@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from credex_orchestration.rehearsal.loopback import LoopbackHTTPServer
 
 
 @dataclass
@@ -17,7 +18,7 @@ class Request:
     body: dict
 
 
-class SlackApiStandIn:
+class SlackApiStandIn(LoopbackHTTPServer):
     """`chat.postMessage` and friends answer {"ok": true}; every request is kept in `requests`."""
 
     def __init__(self) -> None:
@@ -43,18 +44,8 @@ class SlackApiStandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SlackApiStandIn:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(Handler)
+        self.base_url = f"http://127.0.0.1:{self.port}/api/"
 
     def messages(self) -> list[Request]:
         return [request for request in self.requests if request.path.endswith("/chat.postMessage")]

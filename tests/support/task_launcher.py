@@ -12,6 +12,11 @@ gives its whole orchestrator one environment).
 dies, the kernel SIGKILLs everything it started (Terraform too), as ECS ends a task whose essential container
 exited. Like EcsRunLauncher it reports the worker's health (the task running or stopped) to run monitoring,
 and `terminate` stops the task.
+
+ExecuteRunArgs is not public API: the arguments are written in the form `dagster api execute_run` reads,
+with the public serialize_value/deserialize_value (decision 0185); a Dagster that changed that form fails the
+image test at the run worker's start. The health answer's types are EcsRunLauncher's own (dagster_aws.ecs):
+Dagster does not export them.
 """
 
 from __future__ import annotations
@@ -24,11 +29,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from dagster import _check as check
-from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, RunLauncher, WorkerStatus
-from dagster._core.storage.dagster_run import DagsterRun
-from dagster._grpc.types import ExecuteRunArgs
-from dagster._serdes import ConfigurableClass, ConfigurableClassData
+from dagster import DagsterRun, DefaultRunLauncher, deserialize_value, serialize_value
+from dagster_aws.ecs.launcher import CheckRunHealthResult, WorkerStatus
 
 from .processes import alive
 
@@ -36,26 +38,39 @@ from .processes import alive
 _NAMESPACE = ["unshare", "--pid", "--fork", "--kill-child"]
 
 
-class EntrypointRunLauncher(RunLauncher, ConfigurableClass):
+def execute_run_args(job_origin: Any, run_id: str, instance_ref: Any) -> list[str]:
+    """`<entry point> api execute_run <ExecuteRunArgs>`, the job origin without its container context."""
+    origin = json.loads(serialize_value(job_origin))
+    origin["repository_origin"]["container_context"] = {}
+    args = {
+        "__class__": "ExecuteRunArgs",
+        "pipeline_origin": origin,
+        "pipeline_run_id": run_id,
+        "instance_ref": json.loads(serialize_value(instance_ref)),
+        "set_exit_code_on_failure": None,
+    }
+    # Round trip: Dagster's own reader checks the form and writes it the way it writes it.
+    serialized = serialize_value(deserialize_value(json.dumps(args)))
+    repository = job_origin.repository_origin
+    entry_point = repository.entry_point or [repository.executable_path, "-m", "dagster"]
+    return [*entry_point, "api", "execute_run", serialized]
+
+
+class EntrypointRunLauncher(DefaultRunLauncher):
     def __init__(
         self,
         entrypoint: str,
         log_dir: str,
         env_file: str | None = None,
         pid_namespace: bool = False,
-        inst_data: ConfigurableClassData | None = None,
+        inst_data: Any = None,
     ):
-        self._inst_data = inst_data
         self.entrypoint = entrypoint
         self.env_file = env_file
         self.pid_namespace = pid_namespace
         self.log_dir = Path(log_dir)
         self._tasks: dict[str, subprocess.Popen] = {}
-        super().__init__()
-
-    @property
-    def inst_data(self) -> ConfigurableClassData | None:
-        return self._inst_data
+        super().__init__(inst_data=inst_data)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -69,19 +84,15 @@ class EntrypointRunLauncher(RunLauncher, ConfigurableClass):
         }
 
     @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: dict[str, Any]):
+    def from_config_value(cls, inst_data: Any, config_value: dict[str, Any]):
         return cls(inst_data=inst_data, **config_value)
 
-    def launch_run(self, context: LaunchRunContext) -> None:
+    def launch_run(self, context: Any) -> None:
         run = context.dagster_run
-        job_origin = check.not_none(context.job_code_origin)
-        repository_origin = job_origin.repository_origin._replace(container_context={})
-        args = ExecuteRunArgs(
-            job_origin=job_origin._replace(repository_origin=repository_origin),
-            run_id=run.run_id,
-            instance_ref=self._instance.get_ref(),
-        )
-        command = [self.entrypoint, *args.get_command_args()]
+        if context.job_code_origin is None:
+            raise RuntimeError(f"run {run.run_id} has no job code origin to start a worker from")
+        args = execute_run_args(context.job_code_origin, run.run_id, self._instance.get_ref())
+        command = [self.entrypoint, *args]
         # The task definition's environment (env_file): then nothing of the daemon's own environment leaks in.
         env = json.loads(Path(self.env_file).read_text()) if self.env_file else dict(os.environ)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +134,10 @@ class EntrypointRunLauncher(RunLauncher, ConfigurableClass):
         process = self._tasks.get(run_id)
         if process is None or process.poll() is not None:
             return False
-        self._instance.report_run_canceling(check.not_none(self._instance.get_run_by_id(run_id)))
+        run = self._instance.get_run_by_id(run_id)
+        if run is None:
+            return False
+        self._instance.report_run_canceling(run)
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
         return True

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from .moto import free_port
 from .processes import stop_tree
 
 BIN = Path(sys.executable).parent
-
+LOCATION = "credex_orchestration"  # workspace.yaml's location name
+REPOSITORY = "__repository__"  # the repository Definitions make
 # What the UI's Materialize and Launchpad send: launchPipelineExecution with ExecutionParams.
 LAUNCH = """
 mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
@@ -92,6 +93,35 @@ class Webserver:
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return graphql(self.url, query, variables)
+
+    def launch(
+        self,
+        job_name: str,
+        run_config: Mapping[str, Any],
+        assets: Sequence[Sequence[str]] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Launch a run as the UI's Launchpad (or, with `assets`, its Materialize button) does; its run id.
+
+        The instance's run coordinator takes it: with the QueuedRunCoordinator the run waits in the queue.
+        """
+        selector: dict[str, Any] = {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": REPOSITORY,
+            "pipelineName": job_name,
+        }
+        if assets is not None:
+            selector.update(assetSelection=[{"path": list(key)} for key in assets], assetCheckSelection=[])
+        params = {
+            "selector": selector,
+            "mode": "default",
+            "runConfigData": dict(run_config),
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
+        }
+        launched = self.graphql(LAUNCH, {"executionParams": params})["launchPipelineExecution"]
+        if launched["__typename"] != "LaunchRunSuccess":
+            raise GraphQLError(f"launching {job_name}: {json.dumps(launched)[:4000]}")
+        return launched["run"]["runId"]
 
     def stop(self) -> None:
         if self._process:
