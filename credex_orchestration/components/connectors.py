@@ -11,6 +11,7 @@ from ..deploy.guards import guard_deploy
 from ..deploy.step import deploy_component
 from ..environments import Environment
 from ..resources import AwsResource, TerraformResource
+from .plan_ahead import variables_ahead
 
 # Outputs the databases and app components read from this root's state.
 OUTPUTS = (
@@ -58,7 +59,14 @@ def build_asset(environment: Environment) -> AssetsDefinition:
     ) -> MaterializeResult:
         guard_deploy(context, environment, "connectors", config)
         return deploy_component(
-            context, environment, "connectors", terraform, aws, variables(environment), config
+            context,
+            environment,
+            "connectors",
+            terraform,
+            aws,
+            variables(environment),
+            config,
+            variables_ahead=variables_ahead,
         )
 
     return connectors

@@ -41,6 +41,7 @@ from .database_guard import (
     space_of,
     stopping_updates,
 )
+from .plan_ahead import variables_ahead
 from .replace_override import OVERRIDE_FILE, render_override
 from .volumes import ROLES, data_volumes, snapshot_volumes
 
@@ -140,7 +141,15 @@ def deploy_databases(
         environment, terraform, aws, variables, config, run_id=context.run.run_id, log=context.log.info
     )
     return deploy_component(
-        context, environment, "databases", terraform, aws, variables, config, plan_step=plan_step
+        context,
+        environment,
+        "databases",
+        terraform,
+        aws,
+        variables,
+        config,
+        plan_step=plan_step,
+        variables_ahead=variables_ahead,
     )
 
 

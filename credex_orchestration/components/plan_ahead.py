@@ -13,10 +13,12 @@ from typing import Any
 from ..deploy.config import requested_git_sha
 from ..deploy.step import read_outputs
 from ..environments import Environment
-from . import app, connectors, databases
 
 
 def variables_ahead(context: Any, environment: Environment, component: str) -> Mapping[str, Any] | None:
+    # The component modules pass this function to the deploy step: imported here, when it runs.
+    from . import app, connectors, databases
+
     terraform = context.resources.terraform
     if component == "connectors":
         return connectors.variables(environment)

@@ -108,16 +108,20 @@ def deploy_component(
     config: DeployConfig,
     known_outputs: Mapping[str, Output] | None = None,
     plan_step: PlanStep | None = None,
+    variables_ahead: plan_ahead.VariablesAhead | None = None,
 ) -> MaterializeResult:
     """Plan the component's root into a saved plan and apply it only when it has changes.
 
     `known_outputs`: the component's own outputs if the step already read them before planning.
     `plan_step`: a component's own way to reach the plan to apply (the databases guard and roll-out); it
     returns that plan and metadata to add (which may say `applied` when it changed resources itself).
+    `variables_ahead`: how the components after this one compute their variables (components/plan_ahead.py),
+    so their plans start now, side by side; without it nothing is planned ahead.
     """
     plan_path = terraform.plan_path(environment, component, context.run.run_id)
     discard_plans(plan_path.parent)  # a killed worker's plans: nobody applies them, they hold prior state
-    _plan_later_components(context, environment, component, terraform, aws)
+    if variables_ahead is not None:
+        _plan_later_components(context, environment, component, terraform, aws, variables_ahead)
     try:
         return _deploy(
             context,
@@ -141,10 +145,9 @@ def _plan_later_components(
     component: str,
     terraform: TerraformResource,
     aws: AwsResource,
+    variables_ahead: plan_ahead.VariablesAhead,
 ) -> None:
     """The run's later components of this environment planned now, side by side (deploy/plan_ahead.py)."""
-    from ..components.plan_ahead import variables_ahead
-
     def workspace_for(name: str) -> TerraformWorkspace:
         return open_workspace(environment, name, terraform, aws, log=None)
 

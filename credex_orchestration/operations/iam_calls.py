@@ -46,6 +46,8 @@ ELSEWHERE: dict[str, str] = {
     "rehearsal/": "seeds moto on loopback, never AWS",
     "lib/aws.py": "assumes the deploy role (the run worker's own permission, terraform/orchestrator)",
     "images/": "the AMI builder's own session (images settings), not an environment's deploy role",
+    "lib/terraform_state.py": "reads the state object as Terraform does: the state backend statement "
+    "(s3:GetObject on credex-terraform-state-*) every document carries",
 }
 
 # The same patterns as the Terraform rows, so each service's calls share their statement.
