@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dagster import AssetKey, DagsterEventType, DagsterInstance, EventRecordsFilter
+from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 from .webserver import Webserver
 
@@ -39,16 +39,15 @@ def writer_intervals(
     instance: DagsterInstance, run_ids: Iterable[str], step_keys: set[str]
 ) -> list[tuple[float, float, str, str]]:
     """(start, end, run id, step key) of every step in `step_keys` of the runs, from the event log."""
-    wanted = set(run_ids)
     starts: dict[tuple[str, str], float] = {}
     intervals = []
-    for kind in (DagsterEventType.STEP_START, *_ENDS):
-        for record in instance.get_event_records(EventRecordsFilter(event_type=kind), limit=100000):
-            entry = record.event_log_entry
-            if entry.run_id not in wanted or entry.step_key not in step_keys:
+    kinds = {DagsterEventType.STEP_START, *_ENDS}
+    for run_id in set(run_ids):
+        for entry in instance.all_logs(run_id, of_type=kinds):  # in order: a step's start before its end
+            if entry.step_key not in step_keys:
                 continue
             key = (entry.run_id, entry.step_key)
-            if kind == DagsterEventType.STEP_START:
+            if entry.dagster_event_type == DagsterEventType.STEP_START:
                 starts[key] = entry.timestamp
             else:
                 intervals.append((starts.get(key, entry.timestamp), entry.timestamp, *key))
