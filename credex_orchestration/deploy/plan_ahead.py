@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import naming
 from ..environments import COMPONENTS, Environment
 from ..lib.terraform import PlanSummary, TerraformWorkspace
 
@@ -91,8 +92,6 @@ def start(
 
 
 def _selected(context: Any, environment: Environment, component: str) -> bool:
-    from .. import naming
-
     selection = context.run.asset_selection  # None or empty: the job's every asset
     return not selection or naming.component_key(environment.name, component) in selection
 
