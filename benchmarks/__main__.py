@@ -4,7 +4,7 @@ Writes benchmarks/results/latest.json and latest.png. Every figure is measured s
 the rehearsal (benchmarks/world.py): two worlds, one deployed through Dagster and one by the plain script.
 Each benchmark returns named entries (status ok with figures, a target and `meets_target`); a benchmark
 that fails is recorded as failed with the reason, and the others still run. The figures build on each
-other in this order: the first deploys, then the no-op redeploys, the drift job, the lead time of a push.
+other in this order: the first deploys, then the no-op redeploys, the Go runtime setting's plans, the drift job, the lead time of a push.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from . import deploy, drift, lead_time, suite_cost
+from . import deploy, drift, go_runtime, lead_time, suite_cost
 from .report import document, write
 from .world import World, harness, world
 
@@ -25,11 +25,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS: dict[str, Callable[[dict[str, World], int], dict[str, Any]]] = {
     "deploy_first": deploy.first,
     "deploy_noop": deploy.noop,
+    "go_runtime": go_runtime.compare,
     "drift_nightly": drift.nightly,
     "lead_time": lead_time.push_to_healthy,
 }
 # What a benchmark needs done before it: the first deploys leave the worlds deployed.
-NEEDS = {"deploy_noop": "deploy_first", "drift_nightly": "deploy_first", "lead_time": "deploy_first"}
+NEEDS = {
+    "deploy_noop": "deploy_first",
+    "go_runtime": "deploy_first",
+    "drift_nightly": "deploy_first",
+    "lead_time": "deploy_first",
+}
 CHOICES = sorted([*BENCHMARKS, "suite_cost"])
 
 

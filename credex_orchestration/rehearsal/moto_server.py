@@ -181,6 +181,11 @@ class MotoProcess:
         self._env = {**os.environ, **defaults, **(env or {})}
         self._process: subprocess.Popen | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (the benchmarks read its CPU time)."""
+        return self._process.pid if self._process and self._process.poll() is None else None
+
     def start(self) -> Self:
         command = [sys.executable, "-m", self.module, "-H", "127.0.0.1", "-p", str(self.port)]
         if self.log is None:

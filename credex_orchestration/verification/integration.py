@@ -102,6 +102,8 @@ def run_suite(
             "CREDEX_RATE_LIMIT_WAIT": str(wait_left),
             "CREDEX_RATE_LIMIT_FILE": str(record),
             "PYTHONDONTWRITEBYTECODE": "1",
+            # The suite needs no plugin; whatever else is installed with the orchestrator stays out of it.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
         try:
             finished = subprocess.run(
