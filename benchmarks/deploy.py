@@ -96,6 +96,7 @@ def _processes(tf_log: Path, changed: dict[str, bool]) -> dict[str, Any]:
         "expected": processes.expected(changed),
         "excess": processes.excess(counts, changed),
         "terraform_busy_seconds": round(processes.busy_seconds(processes.records(tf_log)), 3),
+        "max_rss_mib": processes.max_rss_mib(tf_log),  # the memory the Go runtime setting costs (0190)
     }
 
 

