@@ -63,7 +63,7 @@ def _title(name: str, body: dict[str, Any]) -> str:
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
-    """One panel per benchmark: median bars with min-max whiskers, grouped by unit."""
+    """One panel per benchmark and unit: median bars with min-max whiskers."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,8 +74,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
         if body.get("status") != "ok":
             panels.append((name, [], f"{body.get('status')}: {body.get('reason', '')}"))
             continue
-        rows = [(label, fig) for label, fig in body["figures"].items()]
-        panels.append((_title(name, body), rows, ""))
+        units: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for label, fig in body["figures"].items():
+            units.setdefault(fig["unit"], []).append((label, fig))
+        for unit, rows in units.items():  # a panel per unit: MiB next to seconds would flatten the seconds
+            title = _title(name, body) if len(units) == 1 else f"{_title(name, body)} [{unit}]"
+            panels.append((title, rows, ""))
     count = max(len(panels), 1)
     columns = 2
     lines = (count + columns - 1) // columns
