@@ -70,9 +70,7 @@ def held_lock(workspace: TerraformWorkspace):
             output += chunk
         yield holder
     finally:
-        if holder.poll() is None:
-            holder.stdin.close()
-            holder.wait(timeout=30)
+        holder.communicate(timeout=30)  # stdin closed: the prompt ends, Terraform releases; pipes closed
 
 
 def _unlock(workspace, instance, **kwargs):

@@ -215,8 +215,7 @@ def test_lock_held_by_another_terraform_is_reported(tmp_path: Path) -> None:
         assert error.value.lock.created in message and "UTC" in error.value.lock.created
         assert "gave up after 1s" in message
     finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
+        holder.communicate(timeout=30)  # stdin closed: the prompt ends, Terraform releases; pipes closed
     # Released: the next plan goes through.
     assert workspace.plan(tmp_path / "after.tfplan", {"value": "b"}).has_changes
 
