@@ -250,7 +250,7 @@ class TerraformWorkspace:
             TF_INPUT="0",
             CHECKPOINT_DISABLE="1",
         )
-        if not {"GOGC", "GOMEMLIMIT"} & env.keys():
+        if not GO_RUNTIME.keys() & env.keys():
             env.update(GO_RUNTIME)
         if self.cli_config_file:
             env["TF_CLI_CONFIG_FILE"] = str(self.cli_config_file)
